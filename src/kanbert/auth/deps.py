@@ -1,0 +1,81 @@
+"""Bearer-token authentication and per-operation scopes, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from kanbert.auth.models import ApiToken
+from kanbert.auth.tokens import TOKEN_PREFIX, hash_token
+from kanbert.db.session import Session
+from kanbert.kit.context import Caller
+from kanbert.kit.errors import missing_scope, unauthenticated
+from kanbert.kit.timefmt import utcnow
+from kanbert.spaces.models import Space
+from kanbert.users.models import User, UserType
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise unauthenticated()
+    return token
+
+
+async def _caller(request: Request, session: Session) -> Caller:
+    # Tokens are looked up by their SHA-256: equal hashes need no constant-time comparison,
+    # and the secret itself is never compared or stored.
+    query = (
+        select(ApiToken, User, Space)
+        .join(User, User.id == ApiToken.user_id)
+        .join(Space, Space.id == ApiToken.space_id)
+        .where(ApiToken.token_hash == hash_token(_bearer(request)))
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        raise unauthenticated()
+    token, user, space = found
+    set_committed_value(user, "space", space)  # UserData renders the space without a query
+    now = utcnow()
+    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        raise unauthenticated()
+    if user.deleted_at is not None:
+        raise unauthenticated()
+    caller = Caller(
+        space_id=space.id,
+        user_id=user.id,
+        user_type=user.type.value,
+        is_owner=user.is_owner,
+        scopes=frozenset(token.scopes),
+        origin=user.slug if user.type is UserType.integration and user.slug else "kanbert",
+        token_id=token.id,
+        timezone=space.timezone,
+        user=user,
+        now=now,
+    )
+    request.state.caller = caller
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(_caller)]
+
+
+def requires(*scopes: str) -> dict[str, Any]:
+    """Route keyword arguments enforcing `scopes` and documenting them in the OpenAPI."""
+
+    async def check(caller: CurrentCaller) -> None:
+        for scope in scopes:
+            if scope not in caller.scopes:
+                raise missing_scope(scope)
+
+    return {
+        "dependencies": [Depends(check)],
+        "openapi_extra": {
+            "x-required-scopes": list(scopes),
+            "security": [{"bearerAuth": list(scopes)}],
+        },
+    }

@@ -1,0 +1,174 @@
+"""The `kanbert` command line: serve, migrate, init, token create."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kanbert.db.engine import make_engine, make_sessionmaker
+from kanbert.db.migrate import upgrade
+from kanbert.settings import Settings
+
+app = typer.Typer(help="Kanbert API server.", no_args_is_help=True, add_completion=False)
+token_app = typer.Typer(help="Integration and personal tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as problem:
+        console.print(f"[red]Invalid settings:[/red] {problem}")
+        raise typer.Exit(2) from None
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    console.print("Database is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Create a demo space if empty; print a token.")
+    ] = False,
+) -> None:
+    """Migrate, then serve the API."""
+    import uvicorn
+
+    from kanbert.app import create_app
+    from kanbert.spaces.service import demo_token, ensure_demo_space
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if demo:
+
+        async def prepare(session: AsyncSession) -> str:
+            space_id, _created = await ensure_demo_space(session)
+            return await demo_token(session, space_id)
+
+        token = _in_transaction(settings, prepare)
+        url = f"http://{bind_host}:{bind_port}"
+        print(f"Kanbert is running at {url}/api/v1  (docs: {url}/docs)", flush=True)
+        print(f"Token (all scopes): {token}", flush=True)
+        print(f"Try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/whoami", flush=True)
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+@app.command()
+def init(
+    space: Annotated[str, typer.Option(help="Name of the new space.")],
+    owner_email: Annotated[str, typer.Option(help="E-mail of the space's owner.")],
+    owner_password: Annotated[str | None, typer.Option(help="Owner's password.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create a space, its owner and an integration with an all-scope token."""
+    from kanbert.spaces.service import create_space
+
+    if owner_password is not None and len(owner_password) < 12:
+        _fail("The owner password must be at least 12 characters.")
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    created = _in_transaction(
+        settings, lambda session: create_space(session, space, owner_email, owner_password)
+    )
+    result = {
+        "space_id": created.space_id,
+        "owner_id": created.owner_id,
+        "integration_id": created.integration_id,
+        "token": created.token,
+    }
+    _print(result, as_json)
+
+
+@token_app.command("create")
+def token_create(
+    space_id: Annotated[str, typer.Option(help="The space the token acts in.")],
+    name: Annotated[str, typer.Option(help="Integration (or token) name.")],
+    scopes: Annotated[str, typer.Option(help='Space-separated, e.g. "client:read client:write".')],
+    expires_in_days: Annotated[int | None, typer.Option(min=1)] = None,
+    user_email: Annotated[
+        str | None, typer.Option(help="Issue a personal token for this existing user instead.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create a token with exactly the given scopes."""
+    from kanbert.auth.tokens import check_scopes, integration_user, issue_token
+    from kanbert.spaces.models import Space
+    from kanbert.users.models import User
+
+    try:
+        wanted = check_scopes(scopes.split())
+    except ValueError as problem:
+        _fail(str(problem))
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+
+    async def create(session: AsyncSession) -> dict[str, Any] | None:
+        if await session.get(Space, space_id) is None:
+            return None
+        user: User | None
+        if user_email is None:
+            user = await integration_user(session, space_id, name)
+        else:
+            user = await session.scalar(
+                select(User).where(User.space_id == space_id, User.email == user_email)
+            )
+        if user is None:
+            return {"error": f"No user with e-mail {user_email} in space {space_id}."}
+        _token, secret = await issue_token(session, user, name, wanted, expires_in_days)
+        return {"token": secret, "integration_id": user.id, "scopes": wanted}
+
+    result = _in_transaction(settings, create)
+    if result is None:
+        _fail(f"No space with id {space_id}.")
+    elif "error" in result:
+        _fail(result["error"])
+    else:
+        _print(result, as_json)
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    for key, value in result.items():
+        shown = " ".join(value) if isinstance(value, list) else value
+        sys.stdout.write(f"{key}: {shown}\n")
+
+
+def main() -> None:
+    app()

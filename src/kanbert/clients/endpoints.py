@@ -1,0 +1,218 @@
+"""HTTP edge of clients: parse, authorise, call the service, render. No logic of its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from kanbert.auth.deps import CurrentCaller, requires
+from kanbert.clients import service
+from kanbert.clients.models import Client
+from kanbert.clients.resource import (
+    client_data,
+    client_full_data,
+    client_full_listing,
+    client_listing,
+    clients,
+)
+from kanbert.clients.schemas import (
+    ClientCreate,
+    ClientData,
+    ClientFullData,
+    ClientUpdate,
+    ExternalIdentifierUpdate,
+    ShortcodeUpdate,
+)
+from kanbert.db.session import Session
+from kanbert.kit.context import Caller
+from kanbert.kit.listing import ListParams, list_params, run_list
+from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.responses import JsonResponse
+from kanbert.kit.schemas import ERROR_RESPONSES, Page
+
+router = APIRouter(prefix="/clients", tags=["clients"], responses=ERROR_RESPONSES)
+
+
+async def _client(
+    session: Session,
+    caller: Caller,
+    client_id: str,
+    find_by: str,
+    origin: str | None,
+    request: Request | None = None,
+) -> Client:
+    client: Client = await get_one(session, caller, clients, client_id, find_by, origin)
+    if request is not None:
+        check_if_match(request, client)
+    return client
+
+
+def _full(client: Client, caller: Caller, status: int = 200) -> JsonResponse:
+    return with_etag(client_full_data(client, {}, caller), client, status)
+
+
+def _basic(client: Client) -> JsonResponse:
+    return with_etag(client_data(client), client)
+
+
+@router.get("", response_model=Page[ClientData], summary="List clients")
+async def list_clients(
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    params: Annotated[ListParams, Depends(list_params(client_listing))],
+) -> JsonResponse:
+    return await run_list(request, session, caller, client_listing, params)
+
+
+@router.get(
+    "/full",
+    response_model=Page[ClientFullData],
+    summary="List clients with details",
+    **requires("client:read"),
+)
+async def list_clients_full(
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    params: Annotated[ListParams, Depends(list_params(client_full_listing))],
+) -> JsonResponse:
+    return await run_list(request, session, caller, client_full_listing, params)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClientFullData,
+    summary="Create a client",
+    **requires("client:write"),
+)
+async def create_client(
+    body: ClientCreate, caller: CurrentCaller, session: Session
+) -> JsonResponse:
+    client = await service.create_client(session, caller, body)
+    return _full(client, caller, 201)
+
+
+@router.get(
+    "/{client_id}",
+    response_model=ClientFullData,
+    summary="Show a client",
+    **requires("client:read"),
+)
+async def show_client(
+    client_id: str,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    return _full(await _client(session, caller, client_id, find_by, origin), caller)
+
+
+@router.patch(
+    "/{client_id}", response_model=ClientData, summary="Update a client", **requires("client:write")
+)
+async def update_client(
+    client_id: str,
+    body: ClientUpdate,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    client = await _client(session, caller, client_id, find_by, origin, request)
+    return _basic(await service.update_client(session, caller, client, body))
+
+
+@router.put(
+    "/{client_id}/external-identifier",
+    response_model=ClientData,
+    summary="Set a client's external id",
+    **requires("client:write"),
+)
+async def set_external_identifier(
+    client_id: str,
+    body: ExternalIdentifierUpdate,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    client = await _client(session, caller, client_id, find_by, origin, request)
+    return _basic(await service.set_external_identifier(session, caller, client, body))
+
+
+@router.put(
+    "/{client_id}/shortcode",
+    response_model=ClientData,
+    summary="Set a client's shortcode",
+    **requires("client:write"),
+)
+async def set_shortcode(
+    client_id: str,
+    body: ShortcodeUpdate,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    client = await _client(session, caller, client_id, find_by, origin, request)
+    return _basic(await service.set_shortcode(session, caller, client, body))
+
+
+@router.delete(
+    "/{client_id}", status_code=204, summary="Archive a client", **requires("client:write")
+)
+async def archive_client(
+    client_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> Response:
+    client = await _client(session, caller, client_id, find_by, origin, request)
+    await service.archive_client(session, caller, client)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{client_id}/restore",
+    response_model=ClientFullData,
+    summary="Restore a client",
+    **requires("client:write"),
+)
+async def restore_client(
+    client_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    client = await _client(session, caller, client_id, find_by, origin, request)
+    return _full(await service.restore_client(session, caller, client), caller)
+
+
+@router.delete(
+    "/{client_id}/force",
+    status_code=204,
+    summary="Delete a client for good",
+    **requires("client:write"),
+)
+async def force_delete_client(
+    client_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> Response:
+    client = await _client(session, caller, client_id, find_by, origin, request)
+    await service.force_delete_client(session, caller, client)
+    return Response(status_code=204)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, StringConstraints
+
+from kanbert.clients.models import ClientSegment
+from kanbert.spaces.schemas import SpaceData
+from kanbert.users.schemas import UserData
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Shortcode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    ),
+]
+External = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+IdRef = Annotated[str, StringConstraints(max_length=64)]
+
+
+class ClientData(BaseModel):
+    id: str
+    external_id: str | None
+    external_origin: str | None
+    name: str
+    shortcode: str | None
+    primary_contact: UserData | None
+    origin_space: SpaceData | None
+
+
+class ClientFullData(ClientData):
+    segment: ClientSegment
+    updated_at: str
+    created_at: str
+    deleted_at: str | None
+
+
+class ClientCreate(BaseModel):
+    name: Name
+    shortcode: Shortcode | None = None
+    segment: ClientSegment = ClientSegment.B
+    primary_contact_id: IdRef | None = None
+    external_id: External | None = None
+    external_origin: External | None = None
+
+
+class ClientUpdate(BaseModel):
+    name: Name | None = None
+    segment: ClientSegment | None = None
+    primary_contact_id: IdRef | None = None
+
+
+class ExternalIdentifierUpdate(BaseModel):
+    external_id: External | None = None
+    external_origin: External
+
+
+class ShortcodeUpdate(BaseModel):
+    shortcode: Shortcode

@@ -1,0 +1,202 @@
+"""Client writes. Endpoints call these; the request's transaction commits them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from kanbert.clients.models import Client
+from kanbert.clients.schemas import (
+    ClientCreate,
+    ClientUpdate,
+    ExternalIdentifierUpdate,
+    ShortcodeUpdate,
+)
+from kanbert.kit.context import Caller
+from kanbert.kit.errors import conflict, forbidden, invalid_field
+from kanbert.kit.records import ensure_unique
+from kanbert.kit.timefmt import utcnow
+from kanbert.users.models import User
+
+WRITERS = ("user", "integration")
+
+
+def ensure_may_write(caller: Caller) -> None:
+    if caller.user_type not in WRITERS:
+        raise forbidden("Your user type may not change clients.")
+
+
+async def _contact(session: AsyncSession, caller: Caller, user_id: str | None) -> User | None:
+    """The primary contact: a user of the caller's space, with its space loaded."""
+    if user_id is None:
+        return None
+    user = await session.scalar(
+        select(User).where(
+            User.id == user_id, User.space_id == caller.space_id, User.deleted_at.is_(None)
+        )
+    )
+    if user is None:
+        raise invalid_field("primary_contact_id", "The selected primary contact does not exist.")
+    set_committed_value(user, "space", caller.user.space)
+    return user
+
+
+def _shortcode_base(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", ascii_name)
+    if len(words) > 1:
+        base = "".join(word[0] for word in words[:4])
+    else:
+        base = words[0][:4] if words else "C"
+    return base.upper()
+
+
+async def _free_shortcode(session: AsyncSession, caller: Caller, name: str) -> str:
+    base = _shortcode_base(name)
+    taken = set(
+        (
+            await session.scalars(
+                select(func.lower(Client.shortcode)).where(
+                    Client.space_id == caller.space_id,
+                    func.lower(Client.shortcode).like(f"{base.lower()}%"),
+                )
+            )
+        ).all()
+    )
+    candidate, number = base, 1
+    while candidate.lower() in taken:
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
+async def _unique_shortcode(
+    session: AsyncSession, caller: Caller, shortcode: str, exclude_id: str | None = None
+) -> None:
+    await ensure_unique(
+        session,
+        Client,
+        "shortcode",
+        (Client.space_id == caller.space_id) & (func.lower(Client.shortcode) == shortcode.lower()),
+        exclude_id,
+    )
+
+
+async def _unique_external(
+    session: AsyncSession,
+    caller: Caller,
+    external_id: str | None,
+    origin: str,
+    exclude_id: str | None = None,
+) -> None:
+    if external_id is None:
+        return
+    await ensure_unique(
+        session,
+        Client,
+        "external_id",
+        (Client.space_id == caller.space_id)
+        & (Client.external_origin == origin)
+        & (Client.external_id == external_id),
+        exclude_id,
+    )
+
+
+async def create_client(session: AsyncSession, caller: Caller, data: ClientCreate) -> Client:
+    ensure_may_write(caller)
+    contact = await _contact(session, caller, data.primary_contact_id)
+    origin = data.external_origin or caller.origin
+    await _unique_external(session, caller, data.external_id, origin)
+    if data.shortcode:
+        await _unique_shortcode(session, caller, data.shortcode)
+    shortcode = data.shortcode or await _free_shortcode(session, caller, data.name)
+    client = Client(
+        space_id=caller.space_id,
+        name=data.name,
+        shortcode=shortcode,
+        segment=data.segment,
+        primary_contact_id=contact.id if contact else None,
+        external_id=data.external_id,
+        external_origin=origin if data.external_id is not None or data.external_origin else None,
+    )
+    session.add(client)
+    await _flush(session)
+    set_committed_value(client, "primary_contact", contact)
+    return client
+
+
+async def update_client(
+    session: AsyncSession, caller: Caller, client: Client, data: ClientUpdate
+) -> Client:
+    ensure_may_write(caller)
+    given = data.model_fields_set
+    for required in ("name", "segment"):
+        if required in given and getattr(data, required) is None:
+            raise invalid_field(required, f"The {required} field may not be null.")
+    if data.name is not None:
+        client.name = data.name
+    if data.segment is not None:
+        client.segment = data.segment
+    if "primary_contact_id" in given:
+        contact = await _contact(session, caller, data.primary_contact_id)
+        client.primary_contact_id = contact.id if contact else None
+        set_committed_value(client, "primary_contact", contact)
+    await _flush(session)
+    return client
+
+
+async def set_external_identifier(
+    session: AsyncSession, caller: Caller, client: Client, data: ExternalIdentifierUpdate
+) -> Client:
+    ensure_may_write(caller)
+    await _unique_external(session, caller, data.external_id, data.external_origin, client.id)
+    client.external_id = data.external_id
+    client.external_origin = data.external_origin
+    await _flush(session)
+    return client
+
+
+async def set_shortcode(
+    session: AsyncSession, caller: Caller, client: Client, data: ShortcodeUpdate
+) -> Client:
+    ensure_may_write(caller)
+    await _unique_shortcode(session, caller, data.shortcode, client.id)
+    client.shortcode = data.shortcode
+    await _flush(session)
+    return client
+
+
+async def archive_client(session: AsyncSession, caller: Caller, client: Client) -> None:
+    ensure_may_write(caller)
+    if client.deleted_at is None:
+        client.deleted_at = utcnow()
+    await _flush(session)
+
+
+async def restore_client(session: AsyncSession, caller: Caller, client: Client) -> Client:
+    ensure_may_write(caller)
+    client.deleted_at = None
+    await _flush(session)
+    return client
+
+
+async def force_delete_client(session: AsyncSession, caller: Caller, client: Client) -> None:
+    ensure_may_write(caller)
+    await session.delete(client)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise conflict("The client is still referenced (e.g. by projects).") from None
+
+
+async def _flush(session: AsyncSession) -> None:
+    """Flush now so a race lost on a unique index is a clear 409, not a failed commit."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise conflict("A concurrent change conflicts with this request; retry it.") from None

@@ -1,0 +1,27 @@
+"""Who is asking: the one object every service and query receives with a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kanbert.kit.timefmt import utcnow
+
+
+@dataclass(frozen=True)
+class Caller:
+    space_id: str
+    user_id: str
+    user_type: str
+    is_owner: bool
+    scopes: frozenset[str]
+    origin: str  # default `external_origin` for what this caller writes
+    token_id: str
+    timezone: str = "UTC"
+    user: Any = None  # the User row, for rendering `whoami`
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_owner or self.user_type == "integration"

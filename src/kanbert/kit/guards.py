@@ -1,0 +1,86 @@
+"""Transport rules checked before routing: what the caller accepts and how big a body may be."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_PREFIX = "/api/v1"
+ACCEPTABLE = ("application/json", "application/*", "*/*")
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException so the framework's body parsing passes it on as a 413."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "Request body too large.")
+
+
+async def _reply(send: Send, status: int, message: str) -> None:
+    body = orjson.dumps({"message": message})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _accepts_json(accept: str) -> bool:
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ACCEPTABLE or media.endswith("+json"):
+            return True
+    return False
+
+
+class TransportGuard:
+    """406 for an Accept the API cannot satisfy; 413 for a body over the limit."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        accept = headers.get("accept", "").strip()
+        if scope["path"].startswith(API_PREFIX) and accept and not _accepts_json(accept):
+            await _reply(send, 406, "Not acceptable: this API answers with application/json.")
+            return
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            await _reply(send, 413, f"Request body over {self.max_body_bytes} bytes.")
+            return
+        await self._counted(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _reply(send, 413, f"Request body over {self.max_body_bytes} bytes.")

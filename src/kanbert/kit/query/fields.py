@@ -1,0 +1,141 @@
+"""How a resource declares what may be filtered and sorted: typed fields and relations.
+
+Domain folders build these from their own columns; the compiler and the list pipeline only ever
+see these declarations, never a domain model by name.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.expression import FromClause
+
+
+class Kind(enum.StrEnum):
+    string = "string"
+    id = "id"
+    enum = "enum"
+    boolean = "boolean"
+    date = "date"
+    datetime = "datetime"
+    number = "number"
+    currency = "currency"
+
+
+_STRING_OPS = ("in", "nin", "eq", "ne", "contains", "like", "startswith", "endswith")
+_ORDERED_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "nin")
+_NULL_OPS = ("isnull", "isnotnull")
+
+# Canonical operators each kind allows (README §4.3); null tests only where a field is nullable,
+# except strings, ids, dates and numbers where the contract always lists them.
+OPERATORS: dict[Kind, tuple[str, ...]] = {
+    Kind.string: (*_STRING_OPS, *_NULL_OPS),
+    Kind.id: ("eq", "ne", "in", "nin", *_NULL_OPS),
+    Kind.enum: ("eq", "ne", "in", "nin"),
+    Kind.boolean: ("eq", "ne"),
+    Kind.date: (*_ORDERED_OPS, *_NULL_OPS),
+    Kind.datetime: (*_ORDERED_OPS, *_NULL_OPS),
+    Kind.number: (*_ORDERED_OPS, *_NULL_OPS),
+    Kind.currency: (*_ORDERED_OPS, *_NULL_OPS),
+}
+
+# The spellings shown to callers for each canonical operator, for messages and docs.
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "eq": ("eq",),
+    "ne": ("ne", "neq"),
+    "lt": ("lt",),
+    "lte": ("lte", "le"),
+    "gt": ("gt",),
+    "gte": ("gte", "ge"),
+    "in": ("in",),
+    "nin": ("nin", "notin"),
+    "contains": ("contains",),
+    "like": ("like",),
+    "startswith": ("startswith",),
+    "endswith": ("endswith",),
+    "isnull": ("isnull",),
+    "isnotnull": ("isnotnull", "notnull"),
+    "any": ("any",),
+    "all": ("all",),
+    "none": ("none",),
+    "count": ("count",),
+}
+
+# A column, mapped attribute or SQL expression, or a callable building one on demand.
+ExprSource = Union[ColumnElement[Any], QueryableAttribute[Any], Callable[[], ColumnElement[Any]]]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A filterable (and possibly sortable) scalar: its kind and the SQL that yields it."""
+
+    kind: Kind
+    source: ExprSource
+    nullable: bool = False
+    choices: tuple[str, ...] = ()  # allowed values of an enum
+
+    def sql(self) -> ColumnElement[Any]:
+        if isinstance(self.source, ColumnElement | QueryableAttribute):
+            return self.source  # type: ignore[return-value]
+        return self.source()
+
+    def operators(self) -> tuple[str, ...]:
+        allowed = OPERATORS[self.kind]
+        if self.nullable and self.kind in (Kind.enum, Kind.boolean):
+            allowed = (*allowed, *_NULL_OPS)
+        return allowed
+
+
+@dataclass(frozen=True)
+class RelatedRows:
+    """The rows of a relation, correlated to the outer row by `link`."""
+
+    source: FromClause
+    link: ColumnElement[bool]
+    fields: Mapping[str, Field | Relation]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A to-many relation filtered with any/all/none/count over the same related row.
+
+    `related` is called per use so self-referencing relations can alias their table afresh.
+    """
+
+    related: Callable[[], RelatedRows]
+    field_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A pseudo-field that picks a row set rather than testing a value (`archived`).
+
+    It takes `eq` only, one of `values`, and only at the top level of a filter.
+    """
+
+    values: tuple[str, ...]
+    default: str
+    apply: Callable[[str], ColumnElement[bool] | None]
+
+
+def archived_mode(deleted_at: Any) -> Mode:
+    def apply(value: str) -> ColumnElement[bool] | None:
+        if value == "with":
+            return None
+        return deleted_at.is_not(None) if value == "only" else deleted_at.is_(None)
+
+    return Mode(values=("with", "only", "without"), default="without", apply=apply)
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    fields: Mapping[str, Field | Relation]
+    modes: Mapping[str, Mode] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return [*self.fields, *self.modes]

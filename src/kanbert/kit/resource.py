@@ -1,0 +1,103 @@
+"""A resource declared once: its table, tenancy scope, rendering, lookups, lists and includes.
+
+Domain folders create `Resource` and `Listing` objects; the list pipeline, single-record lookups
+and OpenAPI parameter docs are driven entirely by them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
+
+from kanbert.kit.context import Caller
+from kanbert.kit.query.fields import Field, FilterSpec
+
+IncludeTree = dict[str, "IncludeTree"]
+Renderer = Callable[[Any, IncludeTree, Caller], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Include:
+    """A relation that a list or show may embed when asked (`include=projects`)."""
+
+    attribute: Callable[[], Any]  # the ORM relationship attribute, looked up lazily
+    target: Callable[[], Resource]
+    where: Callable[[Caller], ColumnElement[bool]] | None = None  # e.g. hide archived rows
+
+
+@dataclass
+class Resource:
+    name: str  # used in messages and cursor bindings, e.g. "clients"
+    model: Any
+    render: Renderer
+    # Relations every rendering needs (e.g. `primary_contact.space`), loaded in batches.
+    eager: Callable[[], Sequence[_AbstractLoad]] = lambda: ()
+    includes: Mapping[str, Include] = field(default_factory=dict)
+    # Extra visibility rules on top of the space (private projects, guests …).
+    visible: Callable[[Caller], ColumnElement[bool] | None] = lambda caller: None
+    lookups: Mapping[str, Callable[[str, Caller, str | None], ColumnElement[bool]]] = field(
+        default_factory=dict
+    )
+
+    def scoped(self, caller: Caller) -> Select[Any]:
+        """The tenancy choke point: every read of this resource starts here."""
+        query = select(self.model).where(self.model.space_id == caller.space_id)
+        extra = self.visible(caller)
+        return query if extra is None else query.where(extra)
+
+    def load_options(self, tree: IncludeTree, caller: Caller) -> list[_AbstractLoad]:
+        options = list(self.eager())
+        for name, subtree in tree.items():
+            include = self.includes[name]
+            attribute = include.attribute()
+            if include.where is not None:
+                attribute = attribute.and_(include.where(caller))
+            nested = include.target().load_options(subtree, caller)
+            loader = selectinload(attribute)
+            options.append(loader.options(*nested) if nested else loader)
+        return options
+
+
+def by_column(column: Any) -> Callable[[str, Caller, str | None], ColumnElement[bool]]:
+    def match(value: str, _caller: Caller, _origin: str | None) -> ColumnElement[bool]:
+        result: ColumnElement[bool] = column == value
+        return result
+
+    return match
+
+
+def by_lowercase(column: Any) -> Callable[[str, Caller, str | None], ColumnElement[bool]]:
+    def match(value: str, _caller: Caller, _origin: str | None) -> ColumnElement[bool]:
+        result: ColumnElement[bool] = func.lower(column) == value.lower()
+        return result
+
+    return match
+
+
+def by_external_id(model: Any) -> Callable[[str, Caller, str | None], ColumnElement[bool]]:
+    def match(value: str, caller: Caller, origin: str | None) -> ColumnElement[bool]:
+        result: ColumnElement[bool] = (model.external_id == value) & (
+            model.external_origin == (origin or caller.origin)
+        )
+        return result
+
+    return match
+
+
+@dataclass
+class Listing:
+    """One list endpoint's behaviour: what it renders, filters, sorts and includes."""
+
+    resource: Resource
+    key: str  # binds cursors to this list, e.g. "clients.full"
+    filters: FilterSpec
+    sorts: Mapping[str, Field]
+    default_sort: Sequence[str]
+    includes: Sequence[str] = ()  # names from resource.includes this list offers
+    render: Renderer | None = None  # defaults to the resource's renderer
+    scope: Callable[[Caller], Select[Any]] | None = None  # defaults to resource.scoped

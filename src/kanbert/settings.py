@@ -1,0 +1,57 @@
+"""Server settings, read from the environment with the prefix `KANBERT_`."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INSECURE_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KANBERT_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str = ""  # empty: an SQLite file inside data_dir
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    public_url: str = ""  # base URL for links when behind a proxy; empty: taken from the request
+    max_body_bytes: int = 1024 * 1024
+    idempotency_ttl_hours: int = 24
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key.strip().lower() in INSECURE_SECRETS:
+            raise ValueError(
+                "KANBERT_SECRET_KEY must be set to a long random value when KANBERT_ENV=production"
+            )
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("KANBERT_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'kanbert.db').resolve()}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or (outside production) one generated once and kept on disk."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import JSON, Boolean, Date, Enum, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kanbert.db.base import (
+    Archivable,
+    Base,
+    ExternallyIdentified,
+    SpaceOwned,
+    Timestamped,
+    id_column,
+)
+from kanbert.spaces.models import Space
+
+
+class UserType(enum.StrEnum):
+    user = "user"
+    guest = "guest"
+    tax_advisor = "tax_advisor"
+    integration = "integration"
+
+
+class UserPlan(enum.StrEnum):
+    basic = "basic"
+    standard = "standard"
+    external = "external"
+    advanced = "advanced"
+    expert = "expert"
+    guest = "guest"
+    tax_advisor = "tax_advisor"
+    not_assigned = "not_assigned"
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no native enum types) so new values need no type migration.
+    return Enum(enum_class, name=name, native_enum=False, create_constraint=False, length=32)
+
+
+class User(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        Index("uq_users_space_email", "space_id", "email", unique=True),
+        Index("uq_users_space_slug", "space_id", "slug", unique=True),
+        Index("uq_users_external", "space_id", "external_origin", "external_id", unique=True),
+        Index("ix_users_space_first_name", "space_id", "first_name", "id"),
+        Index("ix_users_space_last_name", "space_id", "last_name", "id"),
+        Index("ix_users_space_created_at", "space_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = id_column()
+    type: Mapped[UserType] = mapped_column(enum_column(UserType, "user_type"), nullable=False)
+    plan: Mapped[UserPlan] = mapped_column(
+        enum_column(UserPlan, "user_plan"), nullable=False, default=UserPlan.not_assigned
+    )
+    is_owner: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    first_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    last_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    email: Mapped[str] = mapped_column(String(255), nullable=False)
+    # Integrations only: the default `external_origin` of what they write.
+    slug: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    title_suffix: Mapped[str | None] = mapped_column(String(255))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(64))
+    position: Mapped[str | None] = mapped_column(String(255))
+    special_roles: Mapped[str | None] = mapped_column(Text)
+    skills: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    languages: Mapped[str | None] = mapped_column(String(255))
+    telephone_office: Mapped[str | None] = mapped_column(String(64))
+    phone_extension: Mapped[str | None] = mapped_column(String(64))
+    telephone: Mapped[str | None] = mapped_column(String(64))
+    entry_date: Mapped[date | None] = mapped_column(Date)
+    leave_date: Mapped[date | None] = mapped_column(Date)
+    custom_fields: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False, default=dict)
+
+    space: Mapped[Space] = relationship(lazy="raise")
