@@ -15,21 +15,35 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from kanbert.clients.endpoints import router as clients_router
+from kanbert.companies.endpoints import router as companies_router
+from kanbert.contacts.endpoints import router as contacts_router
+from kanbert.custom_fields.endpoints import router as custom_fields_router
 from kanbert.db.engine import make_engine, make_sessionmaker
 from kanbert.kit.errors import install_error_handlers
 from kanbert.kit.guards import TransportGuard
 from kanbert.kit.idempotency import IdempotencyMiddleware
 from kanbert.kit.query.cursor import CursorCodec
 from kanbert.kit.responses import JsonResponse
+from kanbert.lookups.endpoints import routers as lookup_routers
 from kanbert.settings import Settings
 from kanbert.spaces.endpoints import router as spaces_router
+from kanbert.user_groups.endpoints import router as user_groups_router
 from kanbert.users.endpoints import router as users_router
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = f"{API_PREFIX}/openapi.json"
 
 # One line per domain: a new resource is a new folder plus its router here.
-DOMAIN_ROUTERS: tuple[APIRouter, ...] = (users_router, spaces_router, clients_router)
+DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
+    users_router,
+    user_groups_router,
+    spaces_router,
+    clients_router,
+    custom_fields_router,
+    *lookup_routers,
+    companies_router,
+    contacts_router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,6 +121,8 @@ def _add_service_routes(app: FastAPI) -> None:
             swagger_js_url="/docs/assets/swagger-ui-bundle.js",
             swagger_css_url="/docs/assets/swagger-ui.css",
             swagger_favicon_url="/docs/assets/favicon-32x32.png",
+            # Swagger UI would otherwise send the document to an outside validator service.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/health", include_in_schema=False)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.db.engine import make_engine, make_sessionmaker
@@ -145,7 +145,9 @@ def token_create(
             user = await integration_user(session, space_id, name)
         else:
             user = await session.scalar(
-                select(User).where(User.space_id == space_id, User.email == user_email)
+                select(User).where(
+                    User.space_id == space_id, func.lower(User.email) == user_email.lower()
+                )
             )
         if user is None:
             return {"error": f"No user with e-mail {user_email} in space {space_id}."}

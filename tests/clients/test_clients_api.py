@@ -17,7 +17,13 @@ CLIENT_DATA_KEYS = {
     "primary_contact",
     "origin_space",
 }
-FULL_KEYS = CLIENT_DATA_KEYS | {"segment", "updated_at", "created_at", "deleted_at"}
+FULL_KEYS = CLIENT_DATA_KEYS | {
+    "segment",
+    "custom_fields",
+    "updated_at",
+    "created_at",
+    "deleted_at",
+}
 
 
 def create(api: Api, **body: Any) -> dict[str, Any]:

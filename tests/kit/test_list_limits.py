@@ -52,3 +52,11 @@ def test_filter_given_twice_is_refused(space: Space) -> None:
         },
     )
     assert response.status_code == 400
+
+
+def test_a_mode_given_twice_is_refused(space: Space) -> None:
+    response = space.api.get(
+        "/clients", params={"filter": 'archived = "with" and archived = "only"'}
+    )
+    assert response.status_code == 400
+    assert "archived" in response.json()["errors"]["filter"][0]

@@ -15,7 +15,7 @@ from kanbert.kit.context import Caller
 from kanbert.kit.errors import missing_scope, unauthenticated
 from kanbert.kit.timefmt import utcnow
 from kanbert.spaces.models import Space
-from kanbert.users.models import User, UserType
+from kanbert.users.models import User, UserType, local_today
 
 
 def _bearer(request: Request) -> str:
@@ -43,7 +43,9 @@ async def _caller(request: Request, session: Session) -> Caller:
     now = utcnow()
     if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise unauthenticated()
-    if user.deleted_at is not None:
+    # An archived user's tokens stop working, also once the leave date has come (in the
+    # space's time zone): `archived_on` is the one rule lists and includes use as well.
+    if user.archived_on(local_today(now, space.timezone)):
         raise unauthenticated()
     caller = Caller(
         space_id=space.id,

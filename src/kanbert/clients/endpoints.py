@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.clients import service
@@ -22,14 +20,18 @@ from kanbert.clients.schemas import (
     ClientFullData,
     ClientUpdate,
     ExternalIdentifierUpdate,
+    ShareCreate,
+    ShareData,
     ShortcodeUpdate,
 )
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.listing import ListParams, list_params, run_list
 from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.schemas import ERROR_RESPONSES, Page
+from kanbert.kit.routes import add_list_route
+from kanbert.kit.schemas import ERROR_RESPONSES
+from kanbert.kit.timefmt import format_datetime
+from kanbert.spaces.render import space_data
 
 router = APIRouter(prefix="/clients", tags=["clients"], responses=ERROR_RESPONSES)
 
@@ -52,33 +54,14 @@ def _full(client: Client, caller: Caller, status: int = 200) -> JsonResponse:
     return with_etag(client_full_data(client, {}, caller), client, status)
 
 
-def _basic(client: Client) -> JsonResponse:
-    return with_etag(client_data(client), client)
+def _basic(client: Client, caller: Caller) -> JsonResponse:
+    return with_etag(client_data(client, caller), client)
 
 
-@router.get("", response_model=Page[ClientData], summary="List clients")
-async def list_clients(
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    params: Annotated[ListParams, Depends(list_params(client_listing))],
-) -> JsonResponse:
-    return await run_list(request, session, caller, client_listing, params)
-
-
-@router.get(
-    "/full",
-    response_model=Page[ClientFullData],
-    summary="List clients with details",
-    **requires("client:read"),
+add_list_route(router, "", client_listing, ClientData, "List clients")
+add_list_route(
+    router, "/full", client_full_listing, ClientFullData, "List clients with details", "client:read"
 )
-async def list_clients_full(
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    params: Annotated[ListParams, Depends(list_params(client_full_listing))],
-) -> JsonResponse:
-    return await run_list(request, session, caller, client_full_listing, params)
 
 
 @router.post(
@@ -124,7 +107,7 @@ async def update_client(
     origin: Origin = None,
 ) -> JsonResponse:
     client = await _client(session, caller, client_id, find_by, origin, request)
-    return _basic(await service.update_client(session, caller, client, body))
+    return _basic(await service.update_client(session, caller, client, body), caller)
 
 
 @router.put(
@@ -143,7 +126,7 @@ async def set_external_identifier(
     origin: Origin = None,
 ) -> JsonResponse:
     client = await _client(session, caller, client_id, find_by, origin, request)
-    return _basic(await service.set_external_identifier(session, caller, client, body))
+    return _basic(await service.set_external_identifier(session, caller, client, body), caller)
 
 
 @router.put(
@@ -162,7 +145,7 @@ async def set_shortcode(
     origin: Origin = None,
 ) -> JsonResponse:
     client = await _client(session, caller, client_id, find_by, origin, request)
-    return _basic(await service.set_shortcode(session, caller, client, body))
+    return _basic(await service.set_shortcode(session, caller, client, body), caller)
 
 
 @router.delete(
@@ -215,4 +198,48 @@ async def force_delete_client(
 ) -> Response:
     client = await _client(session, caller, client_id, find_by, origin, request)
     await service.force_delete_client(session, caller, client)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{client_id}/shares",
+    status_code=201,
+    response_model=ShareData,
+    summary="Share a client with another space (read-only there)",
+    **requires("client:write"),
+)
+async def share_client(
+    client_id: str,
+    body: ShareCreate,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    client = await _client(session, caller, client_id, find_by, origin)
+    share, space, created = await service.share_client(session, caller, client, body.space_id)
+    rendered = {
+        "client_id": client.id,
+        "space": space_data(space),
+        "created_at": format_datetime(share.created_at),
+    }
+    return JsonResponse(rendered, status_code=201 if created else 200)
+
+
+@router.delete(
+    "/{client_id}/shares/{space_id}",
+    status_code=204,
+    summary="Stop sharing a client with a space",
+    **requires("client:write"),
+)
+async def unshare_client(
+    client_id: str,
+    space_id: str,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> Response:
+    client = await _client(session, caller, client_id, find_by, origin)
+    await service.unshare_client(session, caller, client, space_id)
     return Response(status_code=204)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanbert.db.base import (
@@ -11,8 +13,11 @@ from kanbert.db.base import (
     ExternallyIdentified,
     SpaceOwned,
     Timestamped,
+    UTCDateTime,
     id_column,
 )
+from kanbert.kit.timefmt import utcnow
+from kanbert.spaces.models import Space
 from kanbert.users.models import User, enum_column
 
 
@@ -42,4 +47,23 @@ class Client(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
         String(32), ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
     primary_contact: Mapped[User | None] = relationship(lazy="raise")
+    space: Mapped[Space] = relationship(lazy="raise")
+
+
+class ClientShare(Base):
+    """A client of one space made visible, read-only, in another space."""
+
+    __tablename__ = "client_shares"
+    __table_args__ = (UniqueConstraint("client_id", "space_id"),)
+
+    id: Mapped[str] = id_column()
+    client_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    space_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

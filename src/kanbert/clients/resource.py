@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, false, null, type_coerce
+from sqlalchemy import ColumnElement, case, false, null, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from kanbert.clients.models import Client, ClientSegment
+from kanbert.clients.models import Client, ClientSegment, ClientShare
+from kanbert.custom_fields import values as custom_field_values
+from kanbert.custom_fields.models import EntityType
 from kanbert.kit.context import Caller
 from kanbert.kit.query.fields import Field, FilterSpec, Kind, archived_mode
 from kanbert.kit.resource import (
+    Extension,
     IncludeTree,
     Listing,
     Resource,
@@ -18,10 +23,13 @@ from kanbert.kit.resource import (
     by_lowercase,
 )
 from kanbert.kit.timefmt import format_datetime
+from kanbert.spaces.render import space_data
 from kanbert.users.resource import user_data, with_space
 
 
-def client_data(client: Client) -> dict[str, Any]:
+def client_data(client: Client, caller: Caller) -> dict[str, Any]:
+    """ClientData; `primary_contact` (with its space) and `space` must be loaded."""
+    shared_from = client.space if client.space_id != caller.space_id else None
     return {
         "id": client.id,
         "external_id": client.external_id,
@@ -29,23 +37,25 @@ def client_data(client: Client) -> dict[str, Any]:
         "name": client.name,
         "shortcode": client.shortcode,
         "primary_contact": user_data(client.primary_contact),
-        # Sharing between spaces arrives with the CRM work; until then no client is shared.
-        "origin_space": None,
+        "origin_space": space_data(shared_from),
     }
 
 
-def client_full_data(client: Client, _tree: IncludeTree, _caller: Caller) -> dict[str, Any]:
+def client_full_data(client: Client, _tree: IncludeTree, caller: Caller) -> dict[str, Any]:
     return {
-        **client_data(client),
+        **client_data(client, caller),
         "segment": client.segment.value,
+        "custom_fields": custom_field_values.render(
+            client.custom_fields, EntityType.client, caller
+        ),
         "updated_at": format_datetime(client.updated_at),
         "created_at": format_datetime(client.created_at),
         "deleted_at": format_datetime(client.deleted_at),
     }
 
 
-def _client_basic(client: Client, _tree: IncludeTree, _caller: Caller) -> dict[str, Any]:
-    return client_data(client)
+def _client_basic(client: Client, _tree: IncludeTree, caller: Caller) -> dict[str, Any]:
+    return client_data(client, caller)
 
 
 def _visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -53,12 +63,30 @@ def _visible(caller: Caller) -> ColumnElement[bool] | None:
     return false() if caller.user_type == "guest" else None
 
 
+def _own_or_shared(caller: Caller) -> ColumnElement[bool]:
+    """Clients of the caller's space, and those other spaces share with it (read-only)."""
+    shared = select(ClientShare.client_id).where(ClientShare.space_id == caller.space_id)
+    return or_(Client.space_id == caller.space_id, Client.id.in_(shared))
+
+
+def _origin_space_id(caller: Caller) -> ColumnElement[Any]:
+    return case((Client.space_id != caller.space_id, Client.space_id), else_=null())
+
+
+async def _sharing_filters(_session: AsyncSession, caller: Caller) -> Extension:
+    return Extension(
+        filters={"origin_space.id": Field(Kind.id, _origin_space_id(caller), nullable=True)}
+    )
+
+
 clients = Resource(
     name="clients",
     model=Client,
     render=client_full_data,
-    eager=lambda: (with_space(Client.primary_contact),),
+    eager=lambda: (with_space(Client.primary_contact), selectinload(Client.space)),
     visible=_visible,
+    tenancy=_own_or_shared,
+    prepare=(custom_field_values.prepare(EntityType.client),),
     lookups={
         "id": by_column(Client.id),
         "external_id": by_external_id(Client),
@@ -72,7 +100,6 @@ _common_filters: dict[str, Field] = {
     "name": _name,
     "shortcode": _shortcode,
     "primary_contact.id": Field(Kind.id, Client.primary_contact_id, nullable=True),
-    "origin_space.id": Field(Kind.id, type_coerce(null(), String), nullable=True),
 }
 _archived = {"archived": archived_mode(Client.deleted_at)}
 
@@ -81,6 +108,7 @@ client_listing = Listing(
     key="clients",
     render=_client_basic,
     filters=FilterSpec(fields=_common_filters, modes=_archived),
+    extensions=(_sharing_filters,),
     sorts={"name": _name, "shortcode": _shortcode},
     default_sort=("name",),
 )
@@ -97,6 +125,7 @@ client_full_listing = Listing(
         },
         modes=_archived,
     ),
+    extensions=(_sharing_filters,),
     sorts={
         "name": _name,
         "shortcode": _shortcode,

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints
 
 from kanbert.clients.models import ClientSegment
+from kanbert.kit.schemas import RequestBody
 from kanbert.spaces.schemas import SpaceData
 from kanbert.users.schemas import UserData
 
@@ -31,30 +32,43 @@ class ClientData(BaseModel):
 
 class ClientFullData(ClientData):
     segment: ClientSegment
+    custom_fields: dict[str, Any]
     updated_at: str
     created_at: str
     deleted_at: str | None
 
 
-class ClientCreate(BaseModel):
+class ClientCreate(RequestBody):
     name: Name
     shortcode: Shortcode | None = None
     segment: ClientSegment = ClientSegment.B
     primary_contact_id: IdRef | None = None
     external_id: External | None = None
     external_origin: External | None = None
+    custom_fields: dict[str, Any] | None = None
 
 
-class ClientUpdate(BaseModel):
+class ClientUpdate(RequestBody):
     name: Name | None = None
     segment: ClientSegment | None = None
     primary_contact_id: IdRef | None = None
+    custom_fields: dict[str, Any] | None = None
 
 
-class ExternalIdentifierUpdate(BaseModel):
+class ExternalIdentifierUpdate(RequestBody):
     external_id: External | None = None
     external_origin: External
 
 
-class ShortcodeUpdate(BaseModel):
+class ShortcodeUpdate(RequestBody):
     shortcode: Shortcode
+
+
+class ShareCreate(RequestBody):
+    space_id: IdRef
+
+
+class ShareData(BaseModel):
+    client_id: str
+    space: SpaceData
+    created_at: str

@@ -10,25 +10,30 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kanbert.clients.models import Client
+from kanbert.clients.models import Client, ClientShare
 from kanbert.clients.schemas import (
     ClientCreate,
     ClientUpdate,
     ExternalIdentifierUpdate,
     ShortcodeUpdate,
 )
+from kanbert.custom_fields import values as custom_field_values
+from kanbert.custom_fields.models import EntityType
 from kanbert.kit.context import Caller
-from kanbert.kit.errors import conflict, forbidden, invalid_field
-from kanbert.kit.records import ensure_unique
+from kanbert.kit.errors import conflict, forbidden, invalid_field, not_found
+from kanbert.kit.records import ensure_unique, flush_or_conflict
 from kanbert.kit.timefmt import utcnow
+from kanbert.spaces.models import Space
 from kanbert.users.models import User
 
 WRITERS = ("user", "integration")
 
 
-def ensure_may_write(caller: Caller) -> None:
+def ensure_may_write(caller: Caller, client: Client | None = None) -> None:
     if caller.user_type not in WRITERS:
         raise forbidden("Your user type may not change clients.")
+    if client is not None and client.space_id != caller.space_id:
+        raise forbidden("This client is shared from another space and is read-only here.")
 
 
 async def _contact(session: AsyncSession, caller: Caller, user_id: str | None) -> User | None:
@@ -124,16 +129,20 @@ async def create_client(session: AsyncSession, caller: Caller, data: ClientCreat
         external_id=data.external_id,
         external_origin=origin if data.external_id is not None or data.external_origin else None,
     )
+    client.custom_fields = await custom_field_values.merge(
+        session, caller, EntityType.client, {}, data.custom_fields, creating=True
+    )
     session.add(client)
-    await _flush(session)
+    await flush_or_conflict(session)
     set_committed_value(client, "primary_contact", contact)
+    set_committed_value(client, "space", caller.user.space)
     return client
 
 
 async def update_client(
     session: AsyncSession, caller: Caller, client: Client, data: ClientUpdate
 ) -> Client:
-    ensure_may_write(caller)
+    ensure_may_write(caller, client)
     given = data.model_fields_set
     for required in ("name", "segment"):
         if required in given and getattr(data, required) is None:
@@ -146,47 +155,56 @@ async def update_client(
         contact = await _contact(session, caller, data.primary_contact_id)
         client.primary_contact_id = contact.id if contact else None
         set_committed_value(client, "primary_contact", contact)
-    await _flush(session)
+    if "custom_fields" in given:
+        client.custom_fields = await custom_field_values.merge(
+            session,
+            caller,
+            EntityType.client,
+            client.custom_fields,
+            data.custom_fields,
+            creating=False,
+        )
+    await flush_or_conflict(session)
     return client
 
 
 async def set_external_identifier(
     session: AsyncSession, caller: Caller, client: Client, data: ExternalIdentifierUpdate
 ) -> Client:
-    ensure_may_write(caller)
+    ensure_may_write(caller, client)
     await _unique_external(session, caller, data.external_id, data.external_origin, client.id)
     client.external_id = data.external_id
     client.external_origin = data.external_origin
-    await _flush(session)
+    await flush_or_conflict(session)
     return client
 
 
 async def set_shortcode(
     session: AsyncSession, caller: Caller, client: Client, data: ShortcodeUpdate
 ) -> Client:
-    ensure_may_write(caller)
+    ensure_may_write(caller, client)
     await _unique_shortcode(session, caller, data.shortcode, client.id)
     client.shortcode = data.shortcode
-    await _flush(session)
+    await flush_or_conflict(session)
     return client
 
 
 async def archive_client(session: AsyncSession, caller: Caller, client: Client) -> None:
-    ensure_may_write(caller)
+    ensure_may_write(caller, client)
     if client.deleted_at is None:
         client.deleted_at = utcnow()
-    await _flush(session)
+    await flush_or_conflict(session)
 
 
 async def restore_client(session: AsyncSession, caller: Caller, client: Client) -> Client:
-    ensure_may_write(caller)
+    ensure_may_write(caller, client)
     client.deleted_at = None
-    await _flush(session)
+    await flush_or_conflict(session)
     return client
 
 
 async def force_delete_client(session: AsyncSession, caller: Caller, client: Client) -> None:
-    ensure_may_write(caller)
+    ensure_may_write(caller, client)
     await session.delete(client)
     try:
         await session.flush()
@@ -194,9 +212,45 @@ async def force_delete_client(session: AsyncSession, caller: Caller, client: Cli
         raise conflict("The client is still referenced (e.g. by projects).") from None
 
 
-async def _flush(session: AsyncSession) -> None:
-    """Flush now so a race lost on a unique index is a clear 409, not a failed commit."""
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise conflict("A concurrent change conflicts with this request; retry it.") from None
+def _ensure_may_share(caller: Caller, client: Client) -> None:
+    ensure_may_write(caller, client)
+    if not caller.sees_everything:
+        raise forbidden("Only owners and integrations may share clients.")
+
+
+async def share_client(
+    session: AsyncSession, caller: Caller, client: Client, space_id: str
+) -> tuple[ClientShare, Space, bool]:
+    """The share of `client` with `space_id`, created unless it exists (then `False`)."""
+    _ensure_may_share(caller, client)
+    if space_id == caller.space_id:
+        raise invalid_field("space_id", "A client cannot be shared with its own space.")
+    space = await session.get(Space, space_id)
+    if space is None:
+        raise invalid_field("space_id", "The selected space does not exist.")
+    share = await session.scalar(
+        select(ClientShare).where(
+            ClientShare.client_id == client.id, ClientShare.space_id == space_id
+        )
+    )
+    if share is not None:
+        return share, space, False
+    share = ClientShare(client_id=client.id, space_id=space_id)
+    session.add(share)
+    await flush_or_conflict(session)
+    return share, space, True
+
+
+async def unshare_client(
+    session: AsyncSession, caller: Caller, client: Client, space_id: str
+) -> None:
+    _ensure_may_share(caller, client)
+    share = await session.scalar(
+        select(ClientShare).where(
+            ClientShare.client_id == client.id, ClientShare.space_id == space_id
+        )
+    )
+    if share is None:
+        raise not_found()
+    await session.delete(share)
+    await flush_or_conflict(session)

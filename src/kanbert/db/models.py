@@ -1,10 +1,25 @@
 """Imports every table so metadata (and Alembic) sees the whole schema."""
 
 from kanbert.auth.models import ApiToken
-from kanbert.clients.models import Client
+from kanbert.clients.models import Client, ClientShare
+from kanbert.companies.models import Company as Company  # and the contact / tag link tables
+from kanbert.contacts.models import Contact as Contact
+from kanbert.custom_fields.models import CustomField
 from kanbert.db.base import Base
 from kanbert.kit.idempotency import IdempotencyRecord
+from kanbert.lookups.models import Country as Country  # and the four per-space lookups
 from kanbert.spaces.models import Space
+from kanbert.user_groups.models import UserGroup
 from kanbert.users.models import User
 
-__all__ = ["ApiToken", "Base", "Client", "IdempotencyRecord", "Space", "User"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Client",
+    "ClientShare",
+    "CustomField",
+    "IdempotencyRecord",
+    "Space",
+    "User",
+    "UserGroup",
+]

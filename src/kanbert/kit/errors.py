@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from kanbert.kit.responses import JsonResponse
 
@@ -107,7 +108,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         message = f"Malformed JSON body: {position}."
         return error_response(ApiError(400, message, {"body": [message]}))
     body_problems = [p for p in problems if p.get("loc", ("",))[0] == "body"]
-    if body_problems and not _is_json_content(request):
+    # Fix: with no Content-Type, FastAPI (strict_content_type, its default) leaves a non-empty
+    # body undecoded, as bytes. That is a 415, not a 422 claiming a JSON object is no object.
+    undecoded = any(isinstance(p.get("input"), bytes | bytearray) for p in body_problems)
+    if body_problems and (undecoded or not _is_json_content(request)):
         return error_response(ApiError(415, STATUS_MESSAGES[415]))
     errors: dict[str, list[str]] = {}
     for problem in problems:
@@ -120,12 +124,31 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Asks the router itself which methods fully match this path (included routers hide
+    # their routes' `methods`, so they cannot simply be read off `app.routes`).
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     message = STATUS_MESSAGES.get(exc.status_code) or str(exc.detail)
-    return JsonResponse(
-        {"message": message}, status_code=exc.status_code, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Fix: Starlette's Allow names only the first route matching the path (`GET` for
+        # /clients, which also takes POST); RFC 9110 §15.5.6 wants every supported method.
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+    return JsonResponse({"message": message}, status_code=exc.status_code, headers=headers)
 
 
 async def _server_error(_request: Request, exc: Exception) -> Response:

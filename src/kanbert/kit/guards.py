@@ -32,16 +32,35 @@ async def _reply(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _refused(parameters: list[str]) -> bool:
+    """True for `q=0`: RFC 9110 §12.4.2 makes a range with weight 0 "not acceptable"."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip()) == 0
+            except ValueError:
+                return False
+    return False
+
+
 def _accepts_json(accept: str) -> bool:
     for part in accept.split(","):
-        media = part.split(";")[0].strip().lower()
-        if media in ACCEPTABLE or media.endswith("+json"):
+        media, *parameters = part.split(";")
+        media = media.strip().lower()
+        # Fix: `application/json;q=0` used to count as accepting JSON.
+        if (media in ACCEPTABLE or media.endswith("+json")) and not _refused(parameters):
             return True
     return False
 
 
+def _has_nul(scope: Scope) -> bool:
+    query = bytes(scope.get("query_string", b"")).lower()
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
+
+
 class TransportGuard:
-    """406 for an Accept the API cannot satisfy; 413 for a body over the limit."""
+    """406 for an Accept the API cannot satisfy; 400 for a NUL in the URL; 413 for a big body."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -55,6 +74,11 @@ class TransportGuard:
         accept = headers.get("accept", "").strip()
         if scope["path"].startswith(API_PREFIX) and accept and not _accepts_json(accept):
             await _reply(send, 406, "Not acceptable: this API answers with application/json.")
+            return
+        # Fix: a NUL in a path segment or query value (ids, find_by, origin, filter) reached
+        # PostgreSQL, which cannot store or compare it, and came back as a 500.
+        if _has_nul(scope):
+            await _reply(send, 400, "The request URL must not contain NUL characters.")
             return
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body_bytes:

@@ -59,6 +59,11 @@ class IdempotencyMiddleware:
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
             await _send(send, *_json_reply(400, "Idempotency-Key must be 1 to 255 characters."))
             return
+        # Fix: a control character (NUL above all) in the key made PostgreSQL fail the insert
+        # with a 500; keys are printable strings (IETF draft: an sf-string).
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+            await _send(send, *_json_reply(400, "Idempotency-Key must be printable characters."))
+            return
         body = await _read_body(receive)
         token_hash = hashlib.sha256(authorization.encode()).hexdigest()
         fingerprint = hashlib.sha256(

@@ -6,7 +6,6 @@ Every list endpoint calls `run_list` with its `Listing`; nothing here knows a do
 # No `from __future__ import annotations` here: FastAPI must evaluate the query parameter
 # annotations of `list_params`, which close over per-list descriptions.
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -32,7 +31,13 @@ from kanbert.kit.query.sorting import (
     parse_sort,
 )
 from kanbert.kit.query.values import ValueContext
-from kanbert.kit.resource import IncludeTree, Listing, Resource
+from kanbert.kit.resource import (
+    IncludeTree,
+    Listing,
+    Resource,
+    extend_listing,
+    prepare_rendering,
+)
 from kanbert.kit.responses import JsonResponse
 
 DEFAULT_PAGE_SIZE = 30
@@ -202,14 +207,13 @@ async def run_list(
     params: ListParams,
 ) -> JsonResponse:
     tree = parse_includes(params.include, listing)
+    filters, sorts = await extend_listing(listing, session, caller)
     try:
-        keys = parse_sort(params.sort, listing.sorts, listing.default_sort)
+        keys = parse_sort(params.sort, sorts, listing.default_sort)
     except SortError as problem:
         raise bad_request("sort", str(problem)) from None
     node = _filter_tree(request, params)
-    compiler = FilterCompiler(
-        listing.filters, ValueContext(caller.user_id, caller.now, caller.timezone)
-    )
+    compiler = FilterCompiler(filters, ValueContext(caller.user_id, caller.now, caller.timezone))
     try:
         condition, _modes = compiler.compile(node)
     except FilterError as problem:
@@ -223,6 +227,7 @@ async def run_list(
             cursor = page.read_cursor(codec, params.cursor)
         except CursorError as problem:
             raise bad_request("page[cursor]", str(problem)) from None
+    await prepare_rendering(listing.resource, tree, session, caller)
     rows, next_keys, prev_keys = await _fetch(
         session, listing, page, condition, cursor, tree, params.size
     )

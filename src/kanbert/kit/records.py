@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.kit.context import Caller
-from kanbert.kit.errors import ApiError, bad_request, invalid_field, not_found
-from kanbert.kit.resource import IncludeTree, Resource
+from kanbert.kit.errors import ApiError, bad_request, conflict, invalid_field, not_found
+from kanbert.kit.resource import IncludeTree, Resource, prepare_rendering
 from kanbert.kit.responses import JsonResponse
 
 FindBy = Annotated[
@@ -49,6 +50,7 @@ async def get_one(
     found = (await session.scalars(query.limit(2))).all()
     if len(found) != 1:
         raise not_found()
+    await prepare_rendering(resource, tree or {}, session, caller)
     return found[0]
 
 
@@ -88,3 +90,11 @@ async def ensure_unique(
         raise invalid_field(
             field, message or f"The {field.replace('_', ' ')} has already been taken."
         )
+
+
+async def flush_or_conflict(session: AsyncSession) -> None:
+    """Flush now so a race lost on a unique index is a clear 409, not a failed commit."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise conflict("A concurrent change conflicts with this request; retry it.") from None

@@ -6,16 +6,17 @@ and OpenAPI parameter docs are driven entirely by them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from kanbert.kit.context import Caller
-from kanbert.kit.query.fields import Field, FilterSpec
+from kanbert.kit.query.fields import Field, FilterSpec, Relation
 
 IncludeTree = dict[str, "IncludeTree"]
 Renderer = Callable[[Any, IncludeTree, Caller], dict[str, Any]]
@@ -28,6 +29,18 @@ class Include:
     attribute: Callable[[], Any]  # the ORM relationship attribute, looked up lazily
     target: Callable[[], Resource]
     where: Callable[[Caller], ColumnElement[bool]] | None = None  # e.g. hide archived rows
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Filter fields and sorts known only per request (e.g. a space's custom fields)."""
+
+    filters: Mapping[str, Field] = field(default_factory=dict)
+    sorts: Mapping[str, Field] = field(default_factory=dict)
+
+
+Preparer = Callable[[AsyncSession, Caller], Awaitable[None]]
+Extender = Callable[[AsyncSession, Caller], Awaitable[Extension]]
 
 
 @dataclass
@@ -43,10 +56,15 @@ class Resource:
     lookups: Mapping[str, Callable[[str, Caller, str | None], ColumnElement[bool]]] = field(
         default_factory=dict
     )
+    # Per-request loads that rendering needs (custom field definitions), run before rendering.
+    prepare: Sequence[Preparer] = ()
+    # The tenancy rule; the default is "rows of the caller's space".
+    tenancy: Callable[[Caller], ColumnElement[bool]] | None = None
 
     def scoped(self, caller: Caller) -> Select[Any]:
         """The tenancy choke point: every read of this resource starts here."""
-        query = select(self.model).where(self.model.space_id == caller.space_id)
+        tenancy = self.tenancy(caller) if self.tenancy else self.model.space_id == caller.space_id
+        query = select(self.model).where(tenancy)
         extra = self.visible(caller)
         return query if extra is None else query.where(extra)
 
@@ -101,3 +119,27 @@ class Listing:
     includes: Sequence[str] = ()  # names from resource.includes this list offers
     render: Renderer | None = None  # defaults to the resource's renderer
     scope: Callable[[Caller], Select[Any]] | None = None  # defaults to resource.scoped
+    extensions: Sequence[Extender] = ()
+
+
+async def prepare_rendering(
+    resource: Resource, tree: IncludeTree, session: AsyncSession, caller: Caller
+) -> None:
+    """Run the per-request loads of the resource and of what the include tree embeds."""
+    for preparer in resource.prepare:
+        await preparer(session, caller)
+    for name, subtree in tree.items():
+        await prepare_rendering(resource.includes[name].target(), subtree, session, caller)
+
+
+async def extend_listing(
+    listing: Listing, session: AsyncSession, caller: Caller
+) -> tuple[FilterSpec, Mapping[str, Field]]:
+    """The listing's filters and sorts plus those its extensions add for this caller."""
+    fields: dict[str, Field | Relation] = dict(listing.filters.fields)
+    sorts: dict[str, Field] = dict(listing.sorts)
+    for extender in listing.extensions:
+        extension = await extender(session, caller)
+        fields.update(extension.filters)
+        sorts.update(extension.sorts)
+    return FilterSpec(fields=fields, modes=listing.filters.modes), sorts

@@ -3,11 +3,11 @@
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class JsonResponse(Response):
-    media_type = "application/json"
+class JsonResponse(JSONResponse):
+    """A JSONResponse subclass, so FastAPI documents each route's `response_model`."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

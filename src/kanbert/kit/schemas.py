@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 Item = TypeVar("Item")
 
@@ -29,6 +29,26 @@ class Page(BaseModel, Generic[Item]):
     data: list[Item]
     links: Links
     meta: PageMeta
+
+
+def _reject_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _reject_nul(item)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(key)
+            _reject_nul(item)
+    return value
+
+
+class RequestBody(BaseModel):
+    """Base of every JSON request body: rules that hold for all of them."""
+
+    # No database stores NUL in text (PostgreSQL refuses it), so it is a 422 here, for every field.
+    _no_nul = field_validator("*", mode="after")(_reject_nul)
 
 
 class ErrorBody(BaseModel):

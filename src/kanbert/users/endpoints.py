@@ -1,18 +1,57 @@
+"""HTTP edge of users: parse, authorise, call the service, render. No logic of its own."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from kanbert.auth.deps import CurrentCaller
+from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
-from kanbert.kit.listing import ListParams, list_params, run_list
+from kanbert.kit.context import Caller
+from kanbert.kit.listing import ListParams, list_params, parse_includes, run_list
+from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
 from kanbert.kit.schemas import ERROR_RESPONSES, Page
-from kanbert.users.resource import user_data, user_listing
-from kanbert.users.schemas import UserData
+from kanbert.users import service
+from kanbert.users.models import User
+from kanbert.users.resource import (
+    user_data,
+    user_full_data,
+    user_listing,
+    user_listing_for,
+    users,
+)
+from kanbert.users.schemas import UserCreate, UserData, UserFullData, UserListData, UserUpdate
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
+
+ShowInclude = Annotated[
+    str | None,
+    Query(description="Comma-separated relations. Allowed: user_groups.", max_length=255),
+]
+
+
+async def _user(
+    session: Session,
+    caller: Caller,
+    user_id: str,
+    find_by: str,
+    origin: str | None,
+    request: Request | None = None,
+    tree: IncludeTree | None = None,
+) -> User:
+    user: User = await get_one(session, caller, users, user_id, find_by, origin, tree)
+    if request is not None:
+        check_if_match(request, user)
+    return user
+
+
+def _full(
+    user: User, caller: Caller, tree: IncludeTree | None = None, status: int = 200
+) -> JsonResponse:
+    return with_etag(user_full_data(user, tree or {}, caller), user, status)
 
 
 @router.get("/whoami", response_model=UserData, summary="The user the token acts for")
@@ -20,11 +59,88 @@ async def whoami(caller: CurrentCaller) -> JsonResponse:
     return JsonResponse(user_data(caller.user))
 
 
-@router.get("/users", response_model=Page[UserData], summary="List users")
+@router.get("/users", response_model=Page[UserListData], summary="List users")
 async def list_users(
     request: Request,
     caller: CurrentCaller,
     session: Session,
     params: Annotated[ListParams, Depends(list_params(user_listing))],
 ) -> JsonResponse:
-    return await run_list(request, session, caller, user_listing, params)
+    return await run_list(request, session, caller, user_listing_for(caller), params)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserFullData,
+    summary="Create a user",
+    **requires("user:write"),
+)
+async def create_user(body: UserCreate, caller: CurrentCaller, session: Session) -> JsonResponse:
+    return _full(await service.create_user(session, caller, body), caller, status=201)
+
+
+@router.get("/users/{user_id}", response_model=UserFullData, summary="Show a user")
+async def show_user(
+    user_id: str,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+    include: ShowInclude = None,
+) -> JsonResponse:
+    tree = parse_includes(include, user_listing)
+    return _full(await _user(session, caller, user_id, find_by, origin, tree=tree), caller, tree)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserFullData,
+    summary="Update a user",
+    **requires("user:write"),
+)
+async def update_user(
+    user_id: str,
+    body: UserUpdate,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    user = await _user(session, caller, user_id, find_by, origin, request)
+    return _full(await service.update_user(session, caller, user, body), caller)
+
+
+@router.delete(
+    "/users/{user_id}", status_code=204, summary="Archive a user", **requires("user:write")
+)
+async def archive_user(
+    user_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> Response:
+    user = await _user(session, caller, user_id, find_by, origin, request)
+    await service.archive_user(session, caller, user)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/users/{user_id}/restore",
+    response_model=UserFullData,
+    summary="Restore a user",
+    **requires("user:write"),
+)
+async def restore_user(
+    user_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    user = await _user(session, caller, user_id, find_by, origin, request)
+    return _full(await service.restore_user(session, caller, user), caller)

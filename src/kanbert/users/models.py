@@ -1,9 +1,23 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Boolean, Date, Enum, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Date,
+    Enum,
+    Index,
+    String,
+    Text,
+    and_,
+    or_,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanbert.db.base import (
@@ -15,6 +29,7 @@ from kanbert.db.base import (
     id_column,
 )
 from kanbert.spaces.models import Space
+from kanbert.user_groups.models import UserGroup, user_group_members
 
 
 class UserType(enum.StrEnum):
@@ -43,7 +58,8 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
 class User(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
     __tablename__ = "users"
     __table_args__ = (
-        Index("uq_users_space_email", "space_id", "email", unique=True),
+        # E-mail addresses are unique per space whatever their case (resources.md §1).
+        Index("uq_users_space_lower_email", "space_id", text("lower(email)"), unique=True),
         Index("uq_users_space_slug", "space_id", "slug", unique=True),
         Index("uq_users_external", "space_id", "external_origin", "external_id", unique=True),
         Index("ix_users_space_first_name", "space_id", "first_name", "id"),
@@ -81,3 +97,32 @@ class User(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
     custom_fields: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False, default=dict)
 
     space: Mapped[Space] = relationship(lazy="raise")
+    user_groups: Mapped[list[UserGroup]] = relationship(
+        secondary=user_group_members,
+        viewonly=True,
+        lazy="raise",
+        order_by=(UserGroup.name, UserGroup.id),
+    )
+
+    # The one rule for "this user is archived": archived by DELETE, or on or past the leave date
+    # (resources.md §1: a leave date archives the user on that day). Evaluated where it is
+    # needed (lists, includes, token checks) instead of by a job that would run late.
+    @hybrid_method
+    def archived_on(self, today: date) -> bool:
+        return self.deleted_at is not None or (
+            self.leave_date is not None and self.leave_date <= today
+        )
+
+    # (`expression` sets the SQL form on `archived_on` itself; `_archived_on_sql` is an alias.)
+    @archived_on.expression
+    @classmethod
+    def _archived_on_sql(cls, today: date) -> ColumnElement[bool]:
+        # Two-valued (never NULL), so `not` of it is exact for users without a leave date.
+        return or_(
+            cls.deleted_at.is_not(None), and_(cls.leave_date.is_not(None), cls.leave_date <= today)
+        )
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The date at `now` in a space's time zone: leave dates are days of the space."""
+    return now.astimezone(ZoneInfo(timezone)).date()

@@ -1,17 +1,28 @@
-"""Users as a resource: compact rendering (UserData), visibility and the `/users` list."""
+"""Users as a resource: rendering (UserData, UserFullData), visibility and the `/users` list."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, not_, true
 from sqlalchemy.orm import selectinload
 
+from kanbert.custom_fields import values
+from kanbert.custom_fields.models import EntityType
 from kanbert.kit.context import Caller
-from kanbert.kit.query.fields import Field, FilterSpec, Kind, archived_mode
-from kanbert.kit.resource import IncludeTree, Listing, Resource, by_column, by_external_id
+from kanbert.kit.query.fields import Field, FilterSpec, Kind, Mode, archived_mode
+from kanbert.kit.resource import (
+    Include,
+    IncludeTree,
+    Listing,
+    Resource,
+    by_column,
+    by_external_id,
+)
+from kanbert.kit.timefmt import format_date, format_datetime
 from kanbert.spaces.render import space_data
-from kanbert.users.models import User, UserPlan, UserType
+from kanbert.users.models import User, UserPlan, UserType, local_today
 
 LIMITED_TYPES = ("guest", "tax_advisor")
 
@@ -30,10 +41,62 @@ def user_data(user: User | None) -> dict[str, Any] | None:
     }
 
 
-def _render(user: User, _tree: IncludeTree, _caller: Caller) -> dict[str, Any]:
+def render_includes(
+    resource: Resource, record: Any, tree: IncludeTree, caller: Caller
+) -> dict[str, Any]:
+    """The included relations of `record` (each attribute named like its include), rendered by
+    their target resources. Shared by users and user groups, which embed each other."""
+    return {
+        name: [
+            resource.includes[name].target().render(item, subtree, caller)
+            for item in getattr(record, name)
+        ]
+        for name, subtree in tree.items()
+    }
+
+
+def _render(user: User, tree: IncludeTree, caller: Caller) -> dict[str, Any]:
     rendered = user_data(user)
     assert rendered is not None
-    return rendered
+    return {**rendered, **render_includes(users, user, tree, caller)}
+
+
+def user_full_data(user: User, tree: IncludeTree, caller: Caller) -> dict[str, Any]:
+    """UserFullData; custom field definitions must be prepared (`Resource.prepare`)."""
+    return {
+        "id": user.id,
+        "external_id": user.external_id,
+        "external_origin": user.external_origin,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "title": user.title,
+        "title_suffix": user.title_suffix,
+        "email": user.email,
+        "birthday": format_date(user.birthday),
+        "gender": user.gender,
+        "position": user.position,
+        "special_roles": user.special_roles,
+        "skills": user.skills,
+        "profile": user.profile,
+        "language": user.language,
+        "languages": user.languages,
+        "telephone_office": user.telephone_office,
+        "phone_extension": user.phone_extension,
+        "telephone": user.telephone,
+        "entry_date": format_date(user.entry_date),
+        "leave_date": format_date(user.leave_date),
+        "type": user.type.value,
+        "plan": user.plan.value,
+        "is_owner": user.is_owner,
+        # Avatars are files, which do not exist yet: every user has none until they do.
+        "avatar": None,
+        "custom_fields": values.render(user.custom_fields, EntityType.user, caller),
+        "space": space_data(user.space),
+        "created_at": format_datetime(user.created_at),
+        "updated_at": format_datetime(user.updated_at),
+        "deleted_at": format_datetime(user.deleted_at),
+        **render_includes(users, user, tree, caller),
+    }
 
 
 def _visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -43,9 +106,34 @@ def _visible(caller: Caller) -> ColumnElement[bool] | None:
     return None
 
 
+def is_archived(caller: Caller) -> ColumnElement[bool]:
+    """Users that count as archived today in the caller's space (deleted or past leave date)."""
+    # The hybrid's class-level call is typed loosely (SQLCoreOperations); it is this column test.
+    return cast(ColumnElement[bool], User.archived_on(local_today(caller.now, caller.timezone)))
+
+
+def active_and_visible(caller: Caller) -> ColumnElement[bool]:
+    """The users an include may show: visible to the caller and not archived."""
+    visible = _visible(caller)
+    active = not_(is_archived(caller))
+    return active if visible is None else active & visible
+
+
 def with_space(attribute: Any) -> Any:
     """Loader option for a relation to users, with each user's space (for UserData)."""
     return selectinload(attribute).selectinload(User.space)
+
+
+def _user_groups() -> Resource:
+    # Imported on use: the user groups resource includes users, so it imports this module.
+    from kanbert.user_groups.resource import user_groups
+
+    return user_groups
+
+
+def _visible_groups(caller: Caller) -> ColumnElement[bool]:
+    rule = _user_groups().visible(caller)
+    return true() if rule is None else rule
 
 
 users = Resource(
@@ -53,8 +141,14 @@ users = Resource(
     model=User,
     render=_render,
     eager=lambda: (selectinload(User.space),),
+    includes={
+        "user_groups": Include(
+            attribute=lambda: User.user_groups, target=_user_groups, where=_visible_groups
+        )
+    },
     visible=_visible,
     lookups={"id": by_column(User.id), "external_id": by_external_id(User)},
+    prepare=(values.prepare(EntityType.user),),
 )
 
 _STRING = Kind.string
@@ -72,6 +166,8 @@ user_listing = Listing(
             "is_owner": Field(Kind.boolean, User.is_owner),
             "created_at": Field(Kind.datetime, User.created_at),
         },
+        # Declares (and documents) the mode; requests use `user_listing_for`, whose mode also
+        # counts users past their leave date, which needs the caller's day.
         modes={"archived": archived_mode(User.deleted_at)},
     ),
     sorts={
@@ -81,4 +177,26 @@ user_listing = Listing(
         "created_at": Field(Kind.datetime, User.created_at),
     },
     default_sort=("last_name", "first_name"),
+    includes=("user_groups",),
+    extensions=(values.listing_extension(EntityType.user, User.custom_fields),),
 )
+
+
+def _archived_mode(caller: Caller) -> Mode:
+    def apply(value: str) -> ColumnElement[bool] | None:
+        if value == "with":
+            return None
+        archived = is_archived(caller)
+        return archived if value == "only" else not_(archived)
+
+    declared = user_listing.filters.modes["archived"]
+    return Mode(values=declared.values, default=declared.default, apply=apply)
+
+
+def user_listing_for(caller: Caller) -> Listing:
+    """`user_listing` as one caller's request runs it: `archived` is judged on the space's day.
+
+    (A `Mode` sees only the chosen value, not the caller, hence a listing per request.)
+    """
+    modes = {**user_listing.filters.modes, "archived": _archived_mode(caller)}
+    return replace(user_listing, filters=replace(user_listing.filters, modes=modes))

@@ -7,9 +7,22 @@ what they say: a comparison on a null value is false; `ne`/`nin` match nulls.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from kanbert.kit.query.ast import And, Condition, CountSpec, Node, Not, Or
 from kanbert.kit.query.fields import SPELLINGS, Field, FilterSpec, Kind, Mode, Relation
@@ -26,6 +39,12 @@ class FilterError(ValueError):
 
 def _spell(operators: Sequence[str]) -> str:
     return ", ".join(spelling for op in operators for spelling in SPELLINGS[op])
+
+
+def _like_pattern(text: str) -> str:
+    """A caller's LIKE pattern whose trailing lone backslash, if any, is escaped."""
+    trailing = len(text) - len(text.rstrip("\\"))
+    return text + "\\" if trailing % 2 else text
 
 
 def _escape_like(text: str) -> str:
@@ -58,6 +77,8 @@ class FilterCompiler:
         rest: list[Node] = []
         for child in top:
             if isinstance(child, Condition) and child.field in self.spec.modes:
+                if child.field in modes:
+                    raise FilterError(f"'{child.field}' may be given only once")
                 modes[child.field] = self._mode_value(child, self.spec.modes[child.field])
             else:
                 rest.append(child)
@@ -148,6 +169,10 @@ class FilterCompiler:
         if cond.value is None and cond.op in ("eq", "ne"):
             return column.is_(None) if cond.op == "eq" else column.is_not(None)
         value = self._value(cond, field)
+        if field.contains is not None:
+            return _set_membership(cond.op, column, value, field.contains)
+        if field.kind in (Kind.number, Kind.currency):
+            value = _numeric(value)
         return self._apply(cond.op, column, value, field.nullable)
 
     def _value(self, cond: Condition, field: Field) -> Any:
@@ -177,6 +202,31 @@ class FilterCompiler:
         if plain:
             parts.append(column.in_(plain))
         return or_(false(), *parts)
+
+
+def _numeric(value: Any) -> Any:
+    """Numbers bound as unconstrained NUMERIC, exact on every engine.
+
+    Left to SQLAlchemy, a Python int is bound as INTEGER/BIGINT and a float with the column's
+    type: on PostgreSQL `weight in [0, 2.25]` cast both to integers (2.25 became 2: the row
+    was missed, SQLite found it), an int beyond BIGINT overflowed and `price < 1e12` overflowed
+    NUMERIC(12, 2), all 500s. A float goes as the decimal it was written as (`99.99`), not as
+    its binary expansion (99.98999…), which asyncpg would send to a NUMERIC parameter.
+    """
+    if isinstance(value, list):
+        return [_numeric(item) for item in value]
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return literal(exact, Numeric())
+
+
+def _set_membership(op: str, column: Any, value: Any, contains: Any) -> ColumnElement[bool]:
+    """eq/in on a set-valued field: it holds the value / any of them; ne/nin: it holds none.
+
+    A null (unset) set holds nothing, so ne/nin match it, keeping every leaf two-valued.
+    """
+    wanted = value if isinstance(value, list) else [value]
+    holds = and_(column.is_not(None), or_(false(), *(contains(item) for item in wanted)))
+    return holds if op in ("eq", "in") else not_(holds)
 
 
 def _null_or(column: Any, condition: ColumnElement[bool], nullable: bool) -> ColumnElement[bool]:
@@ -217,7 +267,10 @@ def _match(op: str, column: Any, text: str) -> ColumnElement[bool]:
     # lower() on both sides: LIKE is case-insensitive on SQLite but not on PostgreSQL.
     lowered = func.lower(column)
     if op == "like":
-        return lowered.like(func.lower(text))
+        # Backslash escapes the next character, stated explicitly: PostgreSQL escapes with it by
+        # default but SQLite has no default escape, so `a\%b` matched differently per engine.
+        # A trailing lone backslash stands for itself (PostgreSQL rejected it: a 500).
+        return lowered.like(func.lower(_like_pattern(text)), escape="\\")
     escaped = _escape_like(text.lower())
     pattern = {"contains": f"%{escaped}%", "startswith": f"{escaped}%", "endswith": f"%{escaped}"}[
         op

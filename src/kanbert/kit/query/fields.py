@@ -78,6 +78,9 @@ class Field:
     source: ExprSource
     nullable: bool = False
     choices: tuple[str, ...] = ()  # allowed values of an enum
+    # For a field holding a set of values (a multiselect): the condition "the set holds this
+    # value". Then eq/in mean "holds it / holds any of them" and ne/nin their negation.
+    contains: Callable[[Any], ColumnElement[bool]] | None = None
 
     def sql(self) -> ColumnElement[Any]:
         if isinstance(self.source, ColumnElement | QueryableAttribute):

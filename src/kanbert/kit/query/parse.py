@@ -36,7 +36,12 @@ from kanbert.kit.query.ast import (
 )
 
 __all__ = [
-    "FIELD_PATTERN", "MAX_DEPTH", "parse_dsl", "parse_filter_text", "parse_form", "parse_json",
+    "FIELD_PATTERN",
+    "MAX_DEPTH",
+    "parse_dsl",
+    "parse_filter_text",
+    "parse_form",
+    "parse_json",
 ]
 
 # Deeper trees are refused so that the recursive code downstream (compiler, renderers) can never

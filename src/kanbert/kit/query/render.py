@@ -33,8 +33,14 @@ _SPECIAL_NAMES = frozenset({"me.id", "now", "today", "sow", "eow", "som", "eom"}
 
 # Symbols read better than words for comparisons; the null tests use their two-word spelling.
 _DSL_OPERATORS: dict[str, str] = {
-    "eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
-    "isnull": "is null", "isnotnull": "is not null",
+    "eq": "=",
+    "ne": "!=",
+    "lt": "<",
+    "lte": "<=",
+    "gt": ">",
+    "gte": ">=",
+    "isnull": "is null",
+    "isnotnull": "is not null",
 }
 _CANONICAL = frozenset(OPERATOR_ALIASES.values())
 
@@ -158,7 +164,8 @@ def _json_condition(node: Condition) -> dict[str, object]:
 
 def _json_count(spec: CountSpec) -> dict[str, object]:
     rendered: dict[str, object] = {
-        "op": _comparison(spec.op), "value": _json_scalar(_scalar(spec.value))
+        "op": _comparison(spec.op),
+        "value": _json_scalar(_scalar(spec.value)),
     }
     if spec.where is not None:
         rendered["where"] = render_json(spec.where)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, literal, or_, true
 from sqlalchemy.sql.elements import UnaryExpression
 
 from kanbert.kit.query.fields import Field, Kind
@@ -56,6 +56,9 @@ def _after(column: Any, value: Any, descending: bool, nullable: bool) -> ColumnE
     """Rows strictly after `value` in this key's order."""
     if value is None:
         return column.is_not(None) if descending else false()
+    # A bound parameter, not a bare Python value: SQLAlchemy refuses `<`/`>` against a literal
+    # True/False (ArgumentError, a 500 when paging a boolean sort).
+    value = literal(value, column.type)
     if descending:
         return column < value
     return or_(column > value, column.is_(None)) if nullable else column > value

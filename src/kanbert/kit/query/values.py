@@ -6,6 +6,7 @@ that day becomes a half-open range so `eq` covers the day and comparisons includ
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -132,15 +133,29 @@ def _number_value(raw: Any) -> int | float | Decimal:
     if isinstance(raw, bool):
         raise ValueError400(f"{_show(raw)} is not a number")
     if isinstance(raw, int | float):
-        return raw
+        return _in_range(raw)
     if isinstance(raw, str):
         try:
             number = Decimal(raw.strip())
         except InvalidOperation:
             raise ValueError400(f"'{raw}' is not a number") from None
         if number.is_finite():
-            return int(number) if number == number.to_integral_value() else float(number)
+            value = int(number) if number == number.to_integral_value() else float(number)
+            return _in_range(value)
     raise ValueError400(f"{_show(raw)} is not a number")
+
+
+def _in_range(number: int | float) -> int | float:
+    # An int too large for a float (e.g. 400 digits, or `1e400` given as a string) cannot be
+    # bound on SQLite (OverflowError) nor compared with a float column on PostgreSQL: a 500.
+    try:
+        as_float = float(number)
+    except OverflowError:
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        text = str(number)
+        raise ValueError400(f"{text if len(text) <= 24 else text[:24] + '…'} is out of range")
+    return number
 
 
 def _boolean_value(raw: Any) -> bool:
@@ -159,6 +174,9 @@ def _show(raw: Any) -> str:
 
 def coerce(field: Field, raw: Any, ctx: ValueContext) -> Any:
     """The typed value of `raw` for `field`, or ValueError400 naming what is wrong."""
+    if isinstance(raw, str) and "\x00" in raw:
+        # No engine stores NUL in text and PostgreSQL rejects it even as a parameter.
+        raise ValueError400("a value must not contain NUL characters")
     kind = field.kind
     if kind is Kind.string:
         if isinstance(raw, str):
@@ -176,8 +194,11 @@ def coerce(field: Field, raw: Any, ctx: ValueContext) -> Any:
         raise ValueError400(f"{_show(raw)} is not one of: {', '.join(field.choices)}")
     if kind is Kind.boolean:
         return _boolean_value(raw)
-    if kind is Kind.date:
-        return _date_value(raw, ctx)
-    if kind is Kind.datetime:
-        return _datetime_value(raw, ctx)
+    if kind in (Kind.date, Kind.datetime):
+        try:
+            return _date_value(raw, ctx) if kind is Kind.date else _datetime_value(raw, ctx)
+        except OverflowError:
+            # `today+99999999d`, the day after 9999-12-31 (the end of `eq "9999-12-31"`) or
+            # 0001-01-01 with a positive offset fall outside what Python dates hold: was a 500.
+            raise ValueError400(f"{_show(raw)} is out of range") from None
     return _number_value(raw)

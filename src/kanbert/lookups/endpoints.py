@@ -1,0 +1,117 @@
+"""HTTP edge of the lookups: the country list, and one router per per-space lookup kind."""
+
+# No `from __future__ import annotations`: the routes built inside `lookup_router` annotate
+# their body with the kind's own class, which FastAPI must read as an object, not a string.
+
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from kanbert.auth.deps import CurrentCaller, requires
+from kanbert.db.session import Session
+from kanbert.kit.listing import ListParams, list_params, run_list
+from kanbert.kit.records import check_if_match, get_one, with_etag
+from kanbert.kit.responses import JsonResponse
+from kanbert.kit.schemas import ERROR_RESPONSES, Page
+from kanbert.lookups import service
+from kanbert.lookups.models import LookupRow
+from kanbert.lookups.resource import LOOKUP_KINDS, LookupKind, country_listing
+from kanbert.lookups.schemas import CountryData
+
+WRITE_SCOPE = "settings:write"
+
+countries_router = APIRouter(prefix="/countries", tags=["lookups"], responses=ERROR_RESPONSES)
+
+
+@countries_router.get("", response_model=Page[CountryData], summary="List countries")
+async def list_countries(
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    params: Annotated[ListParams, Depends(list_params(country_listing))],
+) -> JsonResponse:
+    return await run_list(request, session, caller, country_listing, params)
+
+
+def lookup_router(kind: LookupKind) -> APIRouter:
+    """`GET|POST /<kind>` and `PATCH|DELETE /<kind>/{id}` for one per-space lookup kind."""
+    spec = kind.spec
+    body_class = spec.body
+    name = spec.table
+    # Subscripted with a class known only at run time (mypy would read `Page[...]` as a type).
+    page_model = cast(Any, Page)[spec.data]
+    router = APIRouter(prefix=f"/{spec.path}", tags=["lookups"], responses=ERROR_RESPONSES)
+
+    def rendered(row: LookupRow, status: int = 200) -> JsonResponse:
+        body = kind.data(row)
+        assert body is not None
+        return with_etag(body, row, status)
+
+    async def fetch(session: Session, caller: CurrentCaller, row_id: str) -> LookupRow:
+        row: LookupRow = await get_one(session, caller, kind.resource, row_id)
+        return row
+
+    @router.get("", response_model=page_model, summary=f"List {spec.noun}s", name=f"list_{name}")
+    async def list_rows(
+        request: Request,
+        caller: CurrentCaller,
+        session: Session,
+        params: Annotated[ListParams, Depends(list_params(kind.listing))],
+    ) -> JsonResponse:
+        return await run_list(request, session, caller, kind.listing, params)
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=spec.data,
+        summary=f"Create a {spec.noun}",
+        name=f"create_{name}",
+        **requires(WRITE_SCOPE),
+    )
+    async def create_row(
+        body: body_class,  # type: ignore[valid-type]  # per-kind class, read by FastAPI
+        caller: CurrentCaller,
+        session: Session,
+    ) -> JsonResponse:
+        return rendered(await service.create_lookup(session, caller, kind, body), 201)
+
+    @router.patch(
+        "/{row_id}",
+        response_model=spec.data,
+        summary=f"Rename a {spec.noun}",
+        name=f"update_{name}",
+        **requires(WRITE_SCOPE),
+    )
+    async def update_row(
+        row_id: str,
+        body: body_class,  # type: ignore[valid-type]  # per-kind class, read by FastAPI
+        request: Request,
+        caller: CurrentCaller,
+        session: Session,
+    ) -> JsonResponse:
+        row = await fetch(session, caller, row_id)
+        check_if_match(request, row)
+        return rendered(await service.update_lookup(session, kind, row, body))
+
+    @router.delete(
+        "/{row_id}",
+        status_code=204,
+        summary=f"Delete a {spec.noun} for good",
+        name=f"delete_{name}",
+        **requires(WRITE_SCOPE),
+    )
+    async def delete_row(
+        row_id: str, request: Request, caller: CurrentCaller, session: Session
+    ) -> Response:
+        row = await fetch(session, caller, row_id)
+        check_if_match(request, row)
+        await service.delete_lookup(session, row)
+        return Response(status_code=204)
+
+    return router
+
+
+routers: tuple[APIRouter, ...] = (
+    countries_router,
+    *(lookup_router(kind) for kind in LOOKUP_KINDS),
+)
