@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.companies import service
@@ -15,38 +15,19 @@ from kanbert.contacts.models import Contact
 from kanbert.contacts.resource import contacts
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.listing import ListParams, list_params, parse_includes, run_list
-from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.records import get_one, with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.schemas import ERROR_RESPONSES, Page
+from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
+from kanbert.kit.schemas import ERROR_RESPONSES
 
 READ = "contact-data:read"
 WRITE = "contact-data:write"
 
 router = APIRouter(prefix="/companies", tags=["companies"], responses=ERROR_RESPONSES)
 
-IncludeParam = Annotated[
-    str | None,
-    Query(description="Comma-separated relations. Allowed: contacts, tags.", max_length=255),
-]
-
-
-async def _company(
-    session: Session,
-    caller: Caller,
-    company_id: str,
-    find_by: str,
-    origin: str | None,
-    request: Request | None = None,
-    tree: IncludeTree | None = None,
-) -> Company:
-    company: Company = await get_one(
-        session, caller, companies, company_id, find_by, origin, tree=tree
-    )
-    if request is not None:
-        check_if_match(request, company)
-    return company
+CompanyRecord = Annotated[Company, record_of(companies, "company_id")]
+ShownCompany = Annotated[Shown, shown_record(companies, company_listing, "company_id")]
 
 
 def _rendered(
@@ -55,14 +36,7 @@ def _rendered(
     return with_etag(company_data(company, tree or {}, caller), company, status)
 
 
-@router.get("", response_model=Page[CompanyData], summary="List companies", **requires(READ))
-async def list_companies(
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    params: Annotated[ListParams, Depends(list_params(company_listing))],
-) -> JsonResponse:
-    return await run_list(request, session, caller, company_listing, params)
+add_list_route(router, "", company_listing, CompanyData, "List companies", READ)
 
 
 @router.post(
@@ -75,45 +49,21 @@ async def create_company(
 
 
 @router.get("/{company_id}", response_model=CompanyData, summary="Show a company", **requires(READ))
-async def show_company(
-    company_id: str,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-    include: IncludeParam = None,
-) -> JsonResponse:
-    tree = parse_includes(include, company_listing)
-    company = await _company(session, caller, company_id, find_by, origin, tree=tree)
-    return _rendered(company, caller, tree=tree)
+async def show_company(shown: ShownCompany, caller: CurrentCaller) -> JsonResponse:
+    return _rendered(shown.record, caller, tree=shown.tree)
 
 
 @router.patch(
     "/{company_id}", response_model=CompanyData, summary="Update a company", **requires(WRITE)
 )
 async def update_company(
-    company_id: str,
-    body: CompanyUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    company: CompanyRecord, body: CompanyUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    company = await _company(session, caller, company_id, find_by, origin, request)
     return _rendered(await service.update_company(session, caller, company, body), caller)
 
 
 @router.delete("/{company_id}", status_code=204, summary="Archive a company", **requires(WRITE))
-async def archive_company(
-    company_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> Response:
-    company = await _company(session, caller, company_id, find_by, origin, request)
+async def archive_company(company: CompanyRecord, session: Session) -> Response:
     await service.archive_company(session, company)
     return Response(status_code=204)
 
@@ -125,14 +75,8 @@ async def archive_company(
     **requires(WRITE),
 )
 async def restore_company(
-    company_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    company: CompanyRecord, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    company = await _company(session, caller, company_id, find_by, origin, request)
     return _rendered(await service.restore_company(session, caller, company), caller)
 
 
@@ -142,15 +86,7 @@ async def restore_company(
     summary="Delete a company for good (its contacts stay)",
     **requires(WRITE),
 )
-async def force_delete_company(
-    company_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> Response:
-    company = await _company(session, caller, company_id, find_by, origin, request)
+async def force_delete_company(company: CompanyRecord, session: Session) -> Response:
     await service.force_delete_company(session, company)
     return Response(status_code=204)
 
@@ -167,16 +103,12 @@ async def _contact(session: Session, caller: Caller, contact_id: str) -> Contact
     **requires(WRITE),
 )
 async def link_contact(
-    company_id: str,
+    company: CompanyRecord,
     contact_id: str,
-    request: Request,
     caller: CurrentCaller,
     session: Session,
     body: ContactLink | None = None,
-    find_by: FindBy = "id",
-    origin: Origin = None,
 ) -> JsonResponse:
-    company = await _company(session, caller, company_id, find_by, origin, request)
     contact = await _contact(session, caller, contact_id)
     company = await service.link_contact(session, caller, company, contact, body)
     return _rendered(company, caller, tree=service.WITH_CONTACTS)
@@ -189,15 +121,8 @@ async def link_contact(
     **requires(WRITE),
 )
 async def unlink_contact(
-    company_id: str,
-    contact_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    company: CompanyRecord, contact_id: str, caller: CurrentCaller, session: Session
 ) -> Response:
-    company = await _company(session, caller, company_id, find_by, origin, request)
     contact = await _contact(session, caller, contact_id)
     await service.unlink_contact(session, company, contact)
     return Response(status_code=204)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.custom_fields import service
@@ -9,21 +11,14 @@ from kanbert.custom_fields.resource import custom_field_data, custom_field_listi
 from kanbert.custom_fields.schemas import CustomFieldCreate, CustomFieldData, CustomFieldUpdate
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.records import check_if_match, get_one, with_etag
+from kanbert.kit.records import with_etag
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.routes import add_list_route
+from kanbert.kit.routes import add_list_route, record_of
 from kanbert.kit.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/custom-fields", tags=["custom fields"], responses=ERROR_RESPONSES)
 
-
-async def _field(
-    session: Session, caller: Caller, field_id: str, request: Request | None = None
-) -> CustomField:
-    field: CustomField = await get_one(session, caller, custom_fields, field_id)
-    if request is not None:
-        check_if_match(request, field)
-    return field
+Field = Annotated[CustomField, record_of(custom_fields, "field_id")]
 
 
 def _render(field: CustomField, caller: Caller, status: int = 200) -> JsonResponse:
@@ -34,8 +29,8 @@ add_list_route(router, "", custom_field_listing, CustomFieldData, "List custom f
 
 
 @router.get("/{field_id}", response_model=CustomFieldData, summary="Show a custom field")
-async def show_field(field_id: str, caller: CurrentCaller, session: Session) -> JsonResponse:
-    return _render(await _field(session, caller, field_id), caller)
+async def show_field(field: Field, caller: CurrentCaller) -> JsonResponse:
+    return _render(field, caller)
 
 
 @router.post(
@@ -58,23 +53,16 @@ async def create_field(
     **requires("settings:write"),
 )
 async def update_field(
-    field_id: str,
-    body: CustomFieldUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
+    field: Field, body: CustomFieldUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    field = await _field(session, caller, field_id, request)
     return _render(await service.update_field(session, caller, field, body), caller)
 
 
 @router.delete(
     "/{field_id}", status_code=204, summary="Archive a custom field", **requires("settings:write")
 )
-async def archive_field(
-    field_id: str, request: Request, caller: CurrentCaller, session: Session
-) -> Response:
-    await service.archive_field(session, await _field(session, caller, field_id, request))
+async def archive_field(field: Field, session: Session) -> Response:
+    await service.archive_field(session, field)
     return Response(status_code=204)
 
 
@@ -84,8 +72,5 @@ async def archive_field(
     summary="Restore a custom field",
     **requires("settings:write"),
 )
-async def restore_field(
-    field_id: str, request: Request, caller: CurrentCaller, session: Session
-) -> JsonResponse:
-    field = await _field(session, caller, field_id, request)
+async def restore_field(field: Field, caller: CurrentCaller, session: Session) -> JsonResponse:
     return _render(await service.restore_field(session, field), caller)

@@ -3,16 +3,14 @@
 # No `from __future__ import annotations`: the routes built inside `lookup_router` annotate
 # their body with the kind's own class, which FastAPI must read as an object, not a string.
 
-from typing import Annotated, Any, cast
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
-from kanbert.kit.listing import ListParams, list_params, run_list
 from kanbert.kit.records import check_if_match, get_one, with_etag
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.schemas import ERROR_RESPONSES, Page
+from kanbert.kit.routes import add_list_route
+from kanbert.kit.schemas import ERROR_RESPONSES
 from kanbert.lookups import service
 from kanbert.lookups.models import LookupRow
 from kanbert.lookups.resource import LOOKUP_KINDS, LookupKind, country_listing
@@ -23,14 +21,7 @@ WRITE_SCOPE = "settings:write"
 countries_router = APIRouter(prefix="/countries", tags=["lookups"], responses=ERROR_RESPONSES)
 
 
-@countries_router.get("", response_model=Page[CountryData], summary="List countries")
-async def list_countries(
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    params: Annotated[ListParams, Depends(list_params(country_listing))],
-) -> JsonResponse:
-    return await run_list(request, session, caller, country_listing, params)
+add_list_route(countries_router, "", country_listing, CountryData, "List countries")
 
 
 def lookup_router(kind: LookupKind) -> APIRouter:
@@ -38,8 +29,6 @@ def lookup_router(kind: LookupKind) -> APIRouter:
     spec = kind.spec
     body_class = spec.body
     name = spec.table
-    # Subscripted with a class known only at run time (mypy would read `Page[...]` as a type).
-    page_model = cast(Any, Page)[spec.data]
     router = APIRouter(prefix=f"/{spec.path}", tags=["lookups"], responses=ERROR_RESPONSES)
 
     def rendered(row: LookupRow, status: int = 200) -> JsonResponse:
@@ -51,14 +40,7 @@ def lookup_router(kind: LookupKind) -> APIRouter:
         row: LookupRow = await get_one(session, caller, kind.resource, row_id)
         return row
 
-    @router.get("", response_model=page_model, summary=f"List {spec.noun}s", name=f"list_{name}")
-    async def list_rows(
-        request: Request,
-        caller: CurrentCaller,
-        session: Session,
-        params: Annotated[ListParams, Depends(list_params(kind.listing))],
-    ) -> JsonResponse:
-        return await run_list(request, session, caller, kind.listing, params)
+    add_list_route(router, "", kind.listing, spec.data, f"List {spec.noun}s")
 
     @router.post(
         "",

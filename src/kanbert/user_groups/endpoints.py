@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.listing import ListParams, list_params, parse_includes, run_list
-from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.records import get_one, with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.schemas import ERROR_RESPONSES, Page
+from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
+from kanbert.kit.schemas import ERROR_RESPONSES
 from kanbert.user_groups import service
 from kanbert.user_groups.models import UserGroup
 from kanbert.user_groups.resource import user_group_data, user_group_listing, user_groups
@@ -23,26 +23,9 @@ from kanbert.users.resource import users
 
 router = APIRouter(prefix="/user-group", tags=["user groups"], responses=ERROR_RESPONSES)
 
-ShowInclude = Annotated[
-    str | None,
-    Query(description="Comma-separated relations. Allowed: users.", max_length=255),
-]
+GroupRecord = Annotated[UserGroup, record_of(user_groups, "group_id")]
+ShownGroup = Annotated[Shown, shown_record(user_groups, user_group_listing, "group_id")]
 WITH_USERS: IncludeTree = {"users": {}}
-
-
-async def _group(
-    session: Session,
-    caller: Caller,
-    group_id: str,
-    find_by: str,
-    origin: str | None,
-    request: Request | None = None,
-    tree: IncludeTree | None = None,
-) -> UserGroup:
-    group: UserGroup = await get_one(session, caller, user_groups, group_id, find_by, origin, tree)
-    if request is not None:
-        check_if_match(request, group)
-    return group
 
 
 async def _member(session: Session, caller: Caller, user_id: str) -> User:
@@ -57,19 +40,7 @@ def _render(
     return with_etag(user_group_data(group, tree or {}, caller), group, status)
 
 
-@router.get(
-    "",
-    response_model=Page[UsergroupData],
-    summary="List user groups",
-    **requires("user_group:read"),
-)
-async def list_groups(
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    params: Annotated[ListParams, Depends(list_params(user_group_listing))],
-) -> JsonResponse:
-    return await run_list(request, session, caller, user_group_listing, params)
+add_list_route(router, "", user_group_listing, UsergroupData, "List user groups", "user_group:read")
 
 
 @router.post(
@@ -91,17 +62,8 @@ async def create_group(
     summary="Show a user group",
     **requires("user_group:read"),
 )
-async def show_group(
-    group_id: str,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-    include: ShowInclude = None,
-) -> JsonResponse:
-    tree = parse_includes(include, user_group_listing)
-    group = await _group(session, caller, group_id, find_by, origin, tree=tree)
-    return _render(group, caller, tree)
+async def show_group(shown: ShownGroup, caller: CurrentCaller) -> JsonResponse:
+    return _render(shown.record, caller, shown.tree)
 
 
 @router.patch(
@@ -111,15 +73,8 @@ async def show_group(
     **requires("user_group:write"),
 )
 async def update_group(
-    group_id: str,
-    body: UserGroupUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    group: GroupRecord, body: UserGroupUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    group = await _group(session, caller, group_id, find_by, origin, request)
     return _render(await service.update_group(session, caller, group, body), caller)
 
 
@@ -129,15 +84,7 @@ async def update_group(
     summary="Delete a user group",
     **requires("user_group:write"),
 )
-async def delete_group(
-    group_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> Response:
-    group = await _group(session, caller, group_id, find_by, origin, request)
+async def delete_group(group: GroupRecord, caller: CurrentCaller, session: Session) -> Response:
     await service.delete_group(session, caller, group)
     return Response(status_code=204)
 
@@ -149,18 +96,11 @@ async def delete_group(
     **requires("user_group:write"),
 )
 async def add_member(
-    group_id: str,
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    group: GroupRecord, user_id: str, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    group = await _group(session, caller, group_id, find_by, origin, request)
     await service.add_member(session, caller, group, await _member(session, caller, user_id))
     # Read back with its members, through the same rules as `include=users`.
-    group = await _group(session, caller, group.id, "id", None, tree=WITH_USERS)
+    group = await get_one(session, caller, user_groups, group.id, tree=WITH_USERS)
     return _render(group, caller, WITH_USERS)
 
 
@@ -171,14 +111,7 @@ async def add_member(
     **requires("user_group:write"),
 )
 async def remove_member(
-    group_id: str,
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    group: GroupRecord, user_id: str, caller: CurrentCaller, session: Session
 ) -> Response:
-    group = await _group(session, caller, group_id, find_by, origin, request)
     await service.remove_member(session, caller, group, await _member(session, caller, user_id))
     return Response(status_code=204)
