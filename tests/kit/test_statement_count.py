@@ -47,3 +47,30 @@ def test_statements_do_not_grow_with_page_size(world: World, space: Space, path:
     # BEGIN (counted on SQLite), token lookup, custom field definitions, the page, and one
     # batched load per eagerly loaded relation (contact, contact's space, client's space).
     assert large <= 7
+
+
+def test_includes_cost_one_query_per_level_whatever_the_page_size(
+    gadget_world: World, gadget_space: Space
+) -> None:
+    from gadgets import Gadget, Part
+
+    async def add(session: Any) -> None:
+        for i in range(110):
+            gadget = Gadget(space_id=gadget_space.id, title=f"G{i:03d}")
+            session.add(gadget)
+            await session.flush()
+            session.add_all(Part(gadget_id=gadget.id, title=f"P{i}-{j}") for j in range(3))
+
+    gadget_world.run(add)
+
+    def statements(size: int) -> int:
+        with gadget_world.count_statements() as executed:
+            response = gadget_space.api.get(
+                "/gadgets", params={"page[size]": size, "include": "parts"}
+            )
+        assert response.status_code == 200, response.text
+        rows = response.json()["data"]
+        assert len(rows) == size and all(len(row["parts"]) == 3 for row in rows)
+        return len(executed)
+
+    assert statements(10) == statements(100)
