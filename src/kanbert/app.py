@@ -19,12 +19,15 @@ from kanbert.companies.endpoints import router as companies_router
 from kanbert.contacts.endpoints import router as contacts_router
 from kanbert.custom_fields.endpoints import router as custom_fields_router
 from kanbert.db.engine import make_engine, make_sessionmaker
+from kanbert.files.endpoints import router as files_router
+from kanbert.files.storage import local_storage
 from kanbert.kit.errors import install_error_handlers
 from kanbert.kit.guards import TransportGuard
 from kanbert.kit.idempotency import IdempotencyMiddleware
 from kanbert.kit.query.cursor import CursorCodec
 from kanbert.kit.responses import JsonResponse
 from kanbert.lookups.endpoints import routers as lookup_routers
+from kanbert.projects.endpoints import routers as project_routers
 from kanbert.settings import Settings
 from kanbert.spaces.endpoints import router as spaces_router
 from kanbert.user_groups.endpoints import router as user_groups_router
@@ -43,6 +46,8 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     *lookup_routers,
     companies_router,
     contacts_router,
+    *project_routers,
+    files_router,
 )
 
 
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.cursor_codec = CursorCodec(settings.resolved_secret_key)
+    app.state.storage = local_storage(settings.data_dir)
 
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
     public_url: str = ""  # base URL for links when behind a proxy; empty: taken from the request
     max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 25 * 1024 * 1024  # one uploaded file (POST /files), streamed
     idempotency_ttl_hours: int = 24
 
     @model_validator(mode="after")

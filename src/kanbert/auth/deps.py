@@ -26,7 +26,8 @@ def _bearer(request: Request) -> str:
     return token
 
 
-async def _caller(request: Request, session: Session) -> Caller:
+async def authenticate(request: Request, session: Session) -> Caller:
+    """The caller a request's bearer token acts for, or a 401."""
     # Tokens are looked up by their SHA-256: equal hashes need no constant-time comparison,
     # and the secret itself is never compared or stored.
     query = (
@@ -63,7 +64,7 @@ async def _caller(request: Request, session: Session) -> Caller:
     return caller
 
 
-CurrentCaller = Annotated[Caller, Depends(_caller)]
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
 
 
 def requires(*scopes: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from kanbert.kit.context import Caller
 from kanbert.kit.query.fields import Field, FilterSpec, Kind, archived_mode
 from kanbert.kit.resource import (
     Extension,
+    Include,
     IncludeTree,
     Listing,
     Resource,
@@ -41,8 +42,8 @@ def client_data(client: Client, caller: Caller) -> dict[str, Any]:
     }
 
 
-def client_full_data(client: Client, _tree: IncludeTree, caller: Caller) -> dict[str, Any]:
-    return {
+def client_full_data(client: Client, tree: IncludeTree, caller: Caller) -> dict[str, Any]:
+    data = {
         **client_data(client, caller),
         "segment": client.segment.value,
         "custom_fields": custom_field_values.render(
@@ -52,6 +53,21 @@ def client_full_data(client: Client, _tree: IncludeTree, caller: Caller) -> dict
         "created_at": format_datetime(client.created_at),
         "deleted_at": format_datetime(client.deleted_at),
     }
+    if "projects" in tree:
+        data["projects"] = _projects().client_projects_data(client, tree["projects"], caller)
+    return data
+
+
+def _projects() -> Any:
+    # projects.resource imports this module (a project embeds its client): looked up on use.
+    from kanbert.projects import resource
+
+    return resource
+
+
+async def _project_filters(session: AsyncSession, caller: Caller) -> Extension:
+    extension: Extension = await _projects().client_project_filters(session, caller)
+    return extension
 
 
 def _client_basic(client: Client, _tree: IncludeTree, caller: Caller) -> dict[str, Any]:
@@ -87,6 +103,14 @@ clients = Resource(
     visible=_visible,
     tenancy=_own_or_shared,
     prepare=(custom_field_values.prepare(EntityType.client),),
+    includes={
+        # Only the caller's visible, active projects (also of a client shared with them).
+        "projects": Include(
+            attribute=lambda: _projects().client_projects(),
+            target=lambda: _projects().projects,
+            where=lambda caller: _projects().projects_of(caller),
+        )
+    },
     lookups={
         "id": by_column(Client.id),
         "external_id": by_external_id(Client),
@@ -125,11 +149,12 @@ client_full_listing = Listing(
         },
         modes=_archived,
     ),
-    extensions=(_sharing_filters,),
+    extensions=(_sharing_filters, _project_filters),
     sorts={
         "name": _name,
         "shortcode": _shortcode,
         "created_at": Field(Kind.datetime, Client.created_at),
     },
     default_sort=("name",),
+    includes=("projects",),
 )

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from kanbert.clients.models import ClientSegment
 from kanbert.kit.schemas import RequestBody
 from kanbert.spaces.schemas import SpaceData
 from kanbert.users.schemas import UserData
+
+if TYPE_CHECKING:
+    from kanbert.projects.schemas import ProjectData
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Shortcode = Annotated[
@@ -36,6 +39,7 @@ class ClientFullData(ClientData):
     updated_at: str
     created_at: str
     deleted_at: str | None
+    projects: list[ProjectData] | None = Field(None, description="Only with `include=projects`.")
 
 
 class ClientCreate(RequestBody):
@@ -72,3 +76,8 @@ class ShareData(BaseModel):
     client_id: str
     space: SpaceData
     created_at: str
+
+
+# ProjectData embeds ClientData, so it lives in a module that imports this one. Importing it
+# here (last) lets it complete ClientFullData's `projects` before any route uses the model.
+import kanbert.projects.schemas  # noqa: E402, F401

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +19,7 @@ from kanbert.custom_fields.models import EntityType
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import conflict, forbidden, invalid_field, not_found
 from kanbert.kit.records import ensure_unique, flush_or_conflict
+from kanbert.kit.shortcodes import free_shortcode
 from kanbert.kit.timefmt import utcnow
 from kanbert.spaces.models import Space
 from kanbert.users.models import User
@@ -49,35 +47,6 @@ async def _contact(session: AsyncSession, caller: Caller, user_id: str | None) -
         raise invalid_field("primary_contact_id", "The selected primary contact does not exist.")
     set_committed_value(user, "space", caller.user.space)
     return user
-
-
-def _shortcode_base(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    words = re.findall(r"[A-Za-z0-9]+", ascii_name)
-    if len(words) > 1:
-        base = "".join(word[0] for word in words[:4])
-    else:
-        base = words[0][:4] if words else "C"
-    return base.upper()
-
-
-async def _free_shortcode(session: AsyncSession, caller: Caller, name: str) -> str:
-    base = _shortcode_base(name)
-    taken = set(
-        (
-            await session.scalars(
-                select(func.lower(Client.shortcode)).where(
-                    Client.space_id == caller.space_id,
-                    func.lower(Client.shortcode).like(f"{base.lower()}%"),
-                )
-            )
-        ).all()
-    )
-    candidate, number = base, 1
-    while candidate.lower() in taken:
-        number += 1
-        candidate = f"{base}{number}"
-    return candidate
 
 
 async def _unique_shortcode(
@@ -119,7 +88,7 @@ async def create_client(session: AsyncSession, caller: Caller, data: ClientCreat
     await _unique_external(session, caller, data.external_id, origin)
     if data.shortcode:
         await _unique_shortcode(session, caller, data.shortcode)
-    shortcode = data.shortcode or await _free_shortcode(session, caller, data.name)
+    shortcode = data.shortcode or await free_shortcode(session, Client, caller.space_id, data.name)
     client = Client(
         space_id=caller.space_id,
         name=data.name,

@@ -6,8 +6,10 @@ from kanbert.companies.models import Company as Company  # and the contact / tag
 from kanbert.contacts.models import Contact as Contact
 from kanbert.custom_fields.models import CustomField
 from kanbert.db.base import Base
+from kanbert.files.models import StoredFile
 from kanbert.kit.idempotency import IdempotencyRecord
 from kanbert.lookups.models import Country as Country  # and the four per-space lookups
+from kanbert.projects.models import Project as Project  # and types, portfolios, team, guests
 from kanbert.spaces.models import Space
 from kanbert.user_groups.models import UserGroup
 from kanbert.users.models import User
@@ -20,6 +22,7 @@ __all__ = [
     "CustomField",
     "IdempotencyRecord",
     "Space",
+    "StoredFile",
     "User",
     "UserGroup",
 ]

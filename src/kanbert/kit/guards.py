@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_PREFIX = "/api/v1"
 ACCEPTABLE = ("application/json", "application/*", "*/*")
+# `POST /files` streams uploads far larger than a JSON body: the files endpoint enforces its own
+# limit (KANBERT_MAX_UPLOAD_BYTES) while it reads, so the body limit here does not apply to it.
+UPLOAD_PATH = f"{API_PREFIX}/files"
+# `GET /files/{id}/download` answers with the file's own type, not JSON: any Accept is fine.
+_DOWNLOAD = re.compile(rf"^{re.escape(API_PREFIX)}/files/[^/]+/download$")
+
+
+def is_upload(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and scope["path"] == UPLOAD_PATH
+
+
+def is_download(scope: Scope) -> bool:
+    return scope.get("method") in ("GET", "HEAD") and bool(_DOWNLOAD.match(scope["path"]))
 
 
 class BodyTooLarge(HTTPException):
@@ -72,13 +87,17 @@ class TransportGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         accept = headers.get("accept", "").strip()
-        if scope["path"].startswith(API_PREFIX) and accept and not _accepts_json(accept):
+        negotiated = scope["path"].startswith(API_PREFIX) and not is_download(scope)
+        if negotiated and accept and not _accepts_json(accept):
             await _reply(send, 406, "Not acceptable: this API answers with application/json.")
             return
         # Fix: a NUL in a path segment or query value (ids, find_by, origin, filter) reached
         # PostgreSQL, which cannot store or compare it, and came back as a 500.
         if _has_nul(scope):
             await _reply(send, 400, "The request URL must not contain NUL characters.")
+            return
+        if is_upload(scope):
+            await self.app(scope, receive, send)
             return
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body_bytes:

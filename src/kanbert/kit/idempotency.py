@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanbert.db.base import Base, UTCDateTime, id_column
 from kanbert.db.engine import begin_writing
+from kanbert.kit.guards import is_upload
 from kanbert.kit.timefmt import utcnow
 
 MAX_KEY_LENGTH = 255
@@ -53,7 +54,14 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key")
         authorization = _header(scope, b"authorization")
-        if scope["type"] != "http" or scope["method"] != "POST" or key is None or not authorization:
+        # Uploads are not replayable: fingerprinting one would hold the whole file in memory.
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or key is None
+            or not authorization
+            or is_upload(scope)
+        ):
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY_LENGTH:

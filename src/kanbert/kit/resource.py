@@ -35,7 +35,7 @@ class Include:
 class Extension:
     """Filter fields and sorts known only per request (e.g. a space's custom fields)."""
 
-    filters: Mapping[str, Field] = field(default_factory=dict)
+    filters: Mapping[str, Field | Relation] = field(default_factory=dict)
     sorts: Mapping[str, Field] = field(default_factory=dict)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
+from kanbert.files.schemas import AvatarUpdate
 from kanbert.kit.context import Caller
 from kanbert.kit.listing import ListParams, list_params, parse_includes, run_list
 from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
@@ -144,3 +145,41 @@ async def restore_user(
 ) -> JsonResponse:
     user = await _user(session, caller, user_id, find_by, origin, request)
     return _full(await service.restore_user(session, caller, user), caller)
+
+
+@router.put(
+    "/users/{user_id}/avatar",
+    response_model=UserFullData,
+    summary="Set a user's avatar",
+    **requires("user:write"),
+)
+async def set_avatar(
+    user_id: str,
+    body: AvatarUpdate,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    user = await _user(session, caller, user_id, find_by, origin, request)
+    return _full(await service.set_avatar(session, caller, user, body.file_id), caller)
+
+
+@router.delete(
+    "/users/{user_id}/avatar",
+    response_model=UserFullData,
+    summary="Remove a user's avatar",
+    **requires("user:write"),
+)
+async def clear_avatar(
+    user_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    find_by: FindBy = "id",
+    origin: Origin = None,
+) -> JsonResponse:
+    user = await _user(session, caller, user_id, find_by, origin, request)
+    return _full(await service.set_avatar(session, caller, user, None), caller)
+

@@ -28,6 +28,7 @@ from kanbert.db.base import (
     Timestamped,
     id_column,
 )
+from kanbert.files.models import StoredFile
 from kanbert.spaces.models import Space
 from kanbert.user_groups.models import UserGroup, user_group_members
 
@@ -95,8 +96,13 @@ class User(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
     entry_date: Mapped[date | None] = mapped_column(Date)
     leave_date: Mapped[date | None] = mapped_column(Date)
     custom_fields: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False, default=dict)
+    # A file of this user (entity_type user). No foreign key: see migration 0007.
+    avatar_file_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     space: Mapped[Space] = relationship(lazy="raise")
+    avatar: Mapped[StoredFile | None] = relationship(
+        primaryjoin="foreign(User.avatar_file_id) == StoredFile.id", lazy="raise", viewonly=True
+    )
     user_groups: Mapped[list[UserGroup]] = relationship(
         secondary=user_group_members,
         viewonly=True,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from kanbert.custom_fields import values
 from kanbert.custom_fields.models import EntityType
+from kanbert.files.render import file_data
 from kanbert.kit.context import Caller
 from kanbert.kit.query.fields import Field, FilterSpec, Kind, Mode, archived_mode
 from kanbert.kit.resource import (
@@ -88,8 +89,7 @@ def user_full_data(user: User, tree: IncludeTree, caller: Caller) -> dict[str, A
         "type": user.type.value,
         "plan": user.plan.value,
         "is_owner": user.is_owner,
-        # Avatars are files, which do not exist yet: every user has none until they do.
-        "avatar": None,
+        "avatar": file_data(user.avatar) if user.avatar_file_id else None,
         "custom_fields": values.render(user.custom_fields, EntityType.user, caller),
         "space": space_data(user.space),
         "created_at": format_datetime(user.created_at),
@@ -140,7 +140,7 @@ users = Resource(
     name="users",
     model=User,
     render=_render,
-    eager=lambda: (selectinload(User.space),),
+    eager=lambda: (selectinload(User.space), selectinload(User.avatar)),
     includes={
         "user_groups": Include(
             attribute=lambda: User.user_groups, target=_user_groups, where=_visible_groups

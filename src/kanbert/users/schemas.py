@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from kanbert.files.schemas import FileData
 from kanbert.kit.schemas import RequestBody
 from kanbert.spaces.schemas import SpaceData
 from kanbert.users.models import UserPlan, UserType
@@ -68,8 +69,7 @@ class UserFullData(BaseModel):
     type: UserType
     plan: UserPlan
     is_owner: bool
-    # FileData once files exist; until then every user renders `"avatar": null`.
-    avatar: None
+    avatar: FileData | None
     custom_fields: dict[str, Any]
     space: SpaceData
     created_at: str

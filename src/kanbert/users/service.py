@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kanbert.auth.passwords import hash_password
 from kanbert.custom_fields import values
 from kanbert.custom_fields.models import EntityType
+from kanbert.files.models import StoredFile
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field
 from kanbert.kit.records import ensure_unique, flush_or_conflict
@@ -172,3 +173,28 @@ async def restore_user(session: AsyncSession, caller: Caller, user: User) -> Use
         user.leave_date = None
     await flush_or_conflict(session)
     return user
+
+
+async def set_avatar(
+    session: AsyncSession, caller: Caller, user: User, file_id: str | None
+) -> User:
+    """Make one of the user's own files (entity_type user) their avatar, or clear it."""
+    if not (caller.sees_everything or user.id == caller.user_id):
+        raise forbidden("Only the user themself, owners and integrations may change an avatar.")
+    file = None
+    if file_id is not None:
+        file = await session.scalar(
+            select(StoredFile).where(
+                StoredFile.space_id == caller.space_id,
+                StoredFile.id == file_id,
+                StoredFile.entity_type == "user",
+                StoredFile.entity_id == user.id,
+            )
+        )
+        if file is None:
+            raise invalid_field("file_id", "The file must be a file uploaded for this user.")
+    user.avatar_file_id = file.id if file else None
+    set_committed_value(user, "avatar", file)  # rendered right away, without a query
+    await flush_or_conflict(session)
+    return user
+
