@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.clients import service
@@ -26,9 +28,10 @@ from kanbert.clients.schemas import (
 )
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.records import with_etag
+from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.routes import add_list_route
+from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
 from kanbert.kit.schemas import ERROR_RESPONSES
 from kanbert.kit.timefmt import format_datetime
 from kanbert.spaces.render import space_data
@@ -36,22 +39,14 @@ from kanbert.spaces.render import space_data
 router = APIRouter(prefix="/clients", tags=["clients"], responses=ERROR_RESPONSES)
 
 
-async def _client(
-    session: Session,
-    caller: Caller,
-    client_id: str,
-    find_by: str,
-    origin: str | None,
-    request: Request | None = None,
-) -> Client:
-    client: Client = await get_one(session, caller, clients, client_id, find_by, origin)
-    if request is not None:
-        check_if_match(request, client)
-    return client
+ClientRecord = Annotated[Client, record_of(clients, "client_id")]
+ShownClient = Annotated[Shown, shown_record(clients, client_full_listing, "client_id")]
 
 
-def _full(client: Client, caller: Caller, status: int = 200) -> JsonResponse:
-    return with_etag(client_full_data(client, {}, caller), client, status)
+def _full(
+    client: Client, caller: Caller, status: int = 200, tree: IncludeTree | None = None
+) -> JsonResponse:
+    return with_etag(client_full_data(client, tree or {}, caller), client, status)
 
 
 def _basic(client: Client, caller: Caller) -> JsonResponse:
@@ -84,29 +79,16 @@ async def create_client(
     summary="Show a client",
     **requires("client:read"),
 )
-async def show_client(
-    client_id: str,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> JsonResponse:
-    return _full(await _client(session, caller, client_id, find_by, origin), caller)
+async def show_client(shown: ShownClient, caller: CurrentCaller) -> JsonResponse:
+    return _full(shown.record, caller, tree=shown.tree)
 
 
 @router.patch(
     "/{client_id}", response_model=ClientData, summary="Update a client", **requires("client:write")
 )
 async def update_client(
-    client_id: str,
-    body: ClientUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, body: ClientUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    client = await _client(session, caller, client_id, find_by, origin, request)
     return _basic(await service.update_client(session, caller, client, body), caller)
 
 
@@ -117,15 +99,8 @@ async def update_client(
     **requires("client:write"),
 )
 async def set_external_identifier(
-    client_id: str,
-    body: ExternalIdentifierUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, body: ExternalIdentifierUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    client = await _client(session, caller, client_id, find_by, origin, request)
     return _basic(await service.set_external_identifier(session, caller, client, body), caller)
 
 
@@ -136,30 +111,15 @@ async def set_external_identifier(
     **requires("client:write"),
 )
 async def set_shortcode(
-    client_id: str,
-    body: ShortcodeUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, body: ShortcodeUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    client = await _client(session, caller, client_id, find_by, origin, request)
     return _basic(await service.set_shortcode(session, caller, client, body), caller)
 
 
 @router.delete(
     "/{client_id}", status_code=204, summary="Archive a client", **requires("client:write")
 )
-async def archive_client(
-    client_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> Response:
-    client = await _client(session, caller, client_id, find_by, origin, request)
+async def archive_client(client: ClientRecord, caller: CurrentCaller, session: Session) -> Response:
     await service.archive_client(session, caller, client)
     return Response(status_code=204)
 
@@ -171,14 +131,8 @@ async def archive_client(
     **requires("client:write"),
 )
 async def restore_client(
-    client_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    client = await _client(session, caller, client_id, find_by, origin, request)
     return _full(await service.restore_client(session, caller, client), caller)
 
 
@@ -189,14 +143,8 @@ async def restore_client(
     **requires("client:write"),
 )
 async def force_delete_client(
-    client_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, caller: CurrentCaller, session: Session
 ) -> Response:
-    client = await _client(session, caller, client_id, find_by, origin, request)
     await service.force_delete_client(session, caller, client)
     return Response(status_code=204)
 
@@ -209,14 +157,8 @@ async def force_delete_client(
     **requires("client:write"),
 )
 async def share_client(
-    client_id: str,
-    body: ShareCreate,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, body: ShareCreate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    client = await _client(session, caller, client_id, find_by, origin)
     share, space, created = await service.share_client(session, caller, client, body.space_id)
     rendered = {
         "client_id": client.id,
@@ -233,13 +175,7 @@ async def share_client(
     **requires("client:write"),
 )
 async def unshare_client(
-    client_id: str,
-    space_id: str,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    client: ClientRecord, space_id: str, caller: CurrentCaller, session: Session
 ) -> Response:
-    client = await _client(session, caller, client_id, find_by, origin)
     await service.unshare_client(session, caller, client, space_id)
     return Response(status_code=204)
