@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
 from kanbert.files.schemas import AvatarUpdate
 from kanbert.kit.context import Caller
-from kanbert.kit.listing import ListParams, list_params, parse_includes, run_list
-from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.listing import ListParams, list_params, run_list
+from kanbert.kit.records import with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
+from kanbert.kit.routes import Shown, record_of, shown_record
 from kanbert.kit.schemas import ERROR_RESPONSES, Page
 from kanbert.users import service
 from kanbert.users.models import User
@@ -28,25 +29,8 @@ from kanbert.users.schemas import UserCreate, UserData, UserFullData, UserListDa
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
 
-ShowInclude = Annotated[
-    str | None,
-    Query(description="Comma-separated relations. Allowed: user_groups.", max_length=255),
-]
-
-
-async def _user(
-    session: Session,
-    caller: Caller,
-    user_id: str,
-    find_by: str,
-    origin: str | None,
-    request: Request | None = None,
-    tree: IncludeTree | None = None,
-) -> User:
-    user: User = await get_one(session, caller, users, user_id, find_by, origin, tree)
-    if request is not None:
-        check_if_match(request, user)
-    return user
+UserRecord = Annotated[User, record_of(users, "user_id")]
+ShownUser = Annotated[Shown, shown_record(users, user_listing, "user_id")]
 
 
 def _full(
@@ -82,16 +66,8 @@ async def create_user(body: UserCreate, caller: CurrentCaller, session: Session)
 
 
 @router.get("/users/{user_id}", response_model=UserFullData, summary="Show a user")
-async def show_user(
-    user_id: str,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-    include: ShowInclude = None,
-) -> JsonResponse:
-    tree = parse_includes(include, user_listing)
-    return _full(await _user(session, caller, user_id, find_by, origin, tree=tree), caller, tree)
+async def show_user(shown: ShownUser, caller: CurrentCaller) -> JsonResponse:
+    return _full(shown.record, caller, shown.tree)
 
 
 @router.patch(
@@ -101,30 +77,15 @@ async def show_user(
     **requires("user:write"),
 )
 async def update_user(
-    user_id: str,
-    body: UserUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    user: UserRecord, body: UserUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    user = await _user(session, caller, user_id, find_by, origin, request)
     return _full(await service.update_user(session, caller, user, body), caller)
 
 
 @router.delete(
     "/users/{user_id}", status_code=204, summary="Archive a user", **requires("user:write")
 )
-async def archive_user(
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> Response:
-    user = await _user(session, caller, user_id, find_by, origin, request)
+async def archive_user(user: UserRecord, caller: CurrentCaller, session: Session) -> Response:
     await service.archive_user(session, caller, user)
     return Response(status_code=204)
 
@@ -135,15 +96,7 @@ async def archive_user(
     summary="Restore a user",
     **requires("user:write"),
 )
-async def restore_user(
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> JsonResponse:
-    user = await _user(session, caller, user_id, find_by, origin, request)
+async def restore_user(user: UserRecord, caller: CurrentCaller, session: Session) -> JsonResponse:
     return _full(await service.restore_user(session, caller, user), caller)
 
 
@@ -154,15 +107,8 @@ async def restore_user(
     **requires("user:write"),
 )
 async def set_avatar(
-    user_id: str,
-    body: AvatarUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    user: UserRecord, body: AvatarUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    user = await _user(session, caller, user_id, find_by, origin, request)
     return _full(await service.set_avatar(session, caller, user, body.file_id), caller)
 
 
@@ -172,14 +118,5 @@ async def set_avatar(
     summary="Remove a user's avatar",
     **requires("user:write"),
 )
-async def clear_avatar(
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-) -> JsonResponse:
-    user = await _user(session, caller, user_id, find_by, origin, request)
+async def clear_avatar(user: UserRecord, caller: CurrentCaller, session: Session) -> JsonResponse:
     return _full(await service.set_avatar(session, caller, user, None), caller)
-
