@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
 from kanbert.files.schemas import AvatarUpdate
 from kanbert.kit.context import Caller
-from kanbert.kit.listing import ListParams, list_params, run_list
 from kanbert.kit.records import with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.routes import Shown, record_of, shown_record
-from kanbert.kit.schemas import ERROR_RESPONSES, Page
+from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
+from kanbert.kit.schemas import ERROR_RESPONSES
 from kanbert.users import service
 from kanbert.users.models import User
 from kanbert.users.resource import (
     user_data,
     user_full_data,
     user_listing,
-    user_listing_for,
     users,
 )
 from kanbert.users.schemas import UserCreate, UserData, UserFullData, UserListData, UserUpdate
@@ -44,14 +42,7 @@ async def whoami(caller: CurrentCaller) -> JsonResponse:
     return JsonResponse(user_data(caller.user))
 
 
-@router.get("/users", response_model=Page[UserListData], summary="List users")
-async def list_users(
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    params: Annotated[ListParams, Depends(list_params(user_listing))],
-) -> JsonResponse:
-    return await run_list(request, session, caller, user_listing_for(caller), params)
+add_list_route(router, "/users", user_listing, UserListData, "List users")
 
 
 @router.post(

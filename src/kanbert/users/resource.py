@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, not_, true
@@ -12,7 +12,7 @@ from kanbert.custom_fields import values
 from kanbert.custom_fields.models import EntityType
 from kanbert.files.render import file_data
 from kanbert.kit.context import Caller
-from kanbert.kit.query.fields import Field, FilterSpec, Kind, Mode, archived_mode
+from kanbert.kit.query.fields import Field, FilterSpec, Kind, archived_mode_by
 from kanbert.kit.resource import (
     Include,
     IncludeTree,
@@ -106,10 +106,15 @@ def _visible(caller: Caller) -> ColumnElement[bool] | None:
     return None
 
 
-def is_archived(caller: Caller) -> ColumnElement[bool]:
-    """Users that count as archived today in the caller's space (deleted or past leave date)."""
+def archived_on(day: date) -> ColumnElement[bool]:
+    """Users that count as archived on `day` (deleted, or past their leave date)."""
     # The hybrid's class-level call is typed loosely (SQLCoreOperations); it is this column test.
-    return cast(ColumnElement[bool], User.archived_on(local_today(caller.now, caller.timezone)))
+    return cast(ColumnElement[bool], User.archived_on(day))
+
+
+def is_archived(caller: Caller) -> ColumnElement[bool]:
+    """Users that count as archived today in the caller's space."""
+    return archived_on(local_today(caller.now, caller.timezone))
 
 
 def active_and_visible(caller: Caller) -> ColumnElement[bool]:
@@ -166,9 +171,8 @@ user_listing = Listing(
             "is_owner": Field(Kind.boolean, User.is_owner),
             "created_at": Field(Kind.datetime, User.created_at),
         },
-        # Declares (and documents) the mode; requests use `user_listing_for`, whose mode also
-        # counts users past their leave date, which needs the caller's day.
-        modes={"archived": archived_mode(User.deleted_at)},
+        # Users past their leave date count as archived, judged on the space's day.
+        modes={"archived": archived_mode_by(lambda ctx: archived_on(ctx.today()))},
     ),
     sorts={
         "first_name": Field(_STRING, User.first_name),
@@ -180,23 +184,3 @@ user_listing = Listing(
     includes=("user_groups",),
     extensions=(values.listing_extension(EntityType.user, User.custom_fields),),
 )
-
-
-def _archived_mode(caller: Caller) -> Mode:
-    def apply(value: str) -> ColumnElement[bool] | None:
-        if value == "with":
-            return None
-        archived = is_archived(caller)
-        return archived if value == "only" else not_(archived)
-
-    declared = user_listing.filters.modes["archived"]
-    return Mode(values=declared.values, default=declared.default, apply=apply)
-
-
-def user_listing_for(caller: Caller) -> Listing:
-    """`user_listing` as one caller's request runs it: `archived` is judged on the space's day.
-
-    (A `Mode` sees only the chosen value, not the caller, hence a listing per request.)
-    """
-    modes = {**user_listing.filters.modes, "archived": _archived_mode(caller)}
-    return replace(user_listing, filters=replace(user_listing.filters, modes=modes))

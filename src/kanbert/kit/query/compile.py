@@ -64,7 +64,7 @@ class FilterCompiler:
         sql = and_(true(), *(self._node(c, self.spec.fields) for c in conditions))
         for name, mode in self.spec.modes.items():
             chosen = modes.get(name, mode.default)
-            extra = mode.apply(chosen)
+            extra = mode.apply(chosen, self.ctx)
             if extra is not None:
                 sql = and_(sql, extra)
         return sql, modes

@@ -9,11 +9,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, not_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.expression import FromClause
+
+if TYPE_CHECKING:
+    from kanbert.kit.query.values import ValueContext
 
 
 class Kind(enum.StrEnum):
@@ -118,21 +121,29 @@ class Relation:
 class Mode:
     """A pseudo-field that picks a row set rather than testing a value (`archived`).
 
-    It takes `eq` only, one of `values`, and only at the top level of a filter.
+    It takes `eq` only, one of `values`, and only at the top level of a filter. `apply` gets the
+    request's value context too, for rules that depend on the day (a user's leave date).
     """
 
     values: tuple[str, ...]
     default: str
-    apply: Callable[[str], ColumnElement[bool] | None]
+    apply: Callable[[str, ValueContext], ColumnElement[bool] | None]
+
+
+def archived_mode_by(archived: Callable[[ValueContext], ColumnElement[bool]]) -> Mode:
+    """`archived` with/only/without over a two-valued "is archived" condition."""
+
+    def apply(value: str, ctx: ValueContext) -> ColumnElement[bool] | None:
+        if value == "with":
+            return None
+        condition = archived(ctx)
+        return condition if value == "only" else not_(condition)
+
+    return Mode(values=("with", "only", "without"), default="without", apply=apply)
 
 
 def archived_mode(deleted_at: Any) -> Mode:
-    def apply(value: str) -> ColumnElement[bool] | None:
-        if value == "with":
-            return None
-        return deleted_at.is_not(None) if value == "only" else deleted_at.is_(None)
-
-    return Mode(values=("with", "only", "without"), default="without", apply=apply)
+    return archived_mode_by(lambda _ctx: deleted_at.is_not(None))
 
 
 @dataclass(frozen=True)
