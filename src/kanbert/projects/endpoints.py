@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.listing import parse_includes
-from kanbert.kit.records import FindBy, Origin, check_if_match, get_one, with_etag
+from kanbert.kit.records import check_if_match, get_one, with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.routes import add_list_route
+from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
 from kanbert.kit.schemas import ERROR_RESPONSES
 from kanbert.projects import service
 from kanbert.projects.models import Portfolio, Project, ProjectType
@@ -47,31 +46,8 @@ router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPON
 types_router = APIRouter(prefix="/project-types", tags=["projects"], responses=ERROR_RESPONSES)
 portfolios_router = APIRouter(prefix="/portfolios", tags=["projects"], responses=ERROR_RESPONSES)
 
-IncludeParam = Annotated[
-    str | None,
-    Query(
-        description="Comma-separated relations. Allowed: team, guests, tags, client, "
-        "client.primary_contact.",
-        max_length=255,
-    ),
-]
-
-
-async def _project(
-    session: Session,
-    caller: Caller,
-    project_id: str,
-    find_by: str = "id",
-    origin: str | None = None,
-    request: Request | None = None,
-    tree: IncludeTree | None = None,
-) -> Project:
-    project: Project = await get_one(
-        session, caller, projects, project_id, find_by, origin, tree=tree
-    )
-    if request is not None:
-        check_if_match(request, project)
-    return project
+ProjectRecord = Annotated[Project, record_of(projects, "project_id")]
+ShownProject = Annotated[Shown, shown_record(projects, project_listing, "project_id")]
 
 
 def _rendered(
@@ -93,45 +69,23 @@ async def create_project(
 
 
 @router.get("/{project_id}", response_model=ProjectData, summary="Show a project")
-async def show_project(
-    project_id: str,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
-    include: IncludeParam = None,
-) -> JsonResponse:
-    tree = parse_includes(include, project_listing)
-    project = await _project(session, caller, project_id, find_by, origin, tree=tree)
-    return _rendered(project, caller, tree=tree)
+async def show_project(shown: ShownProject, caller: CurrentCaller) -> JsonResponse:
+    return _rendered(shown.record, caller, tree=shown.tree)
 
 
 @router.patch(
     "/{project_id}", response_model=ProjectData, summary="Update a project", **requires(WRITE)
 )
 async def update_project(
-    project_id: str,
-    body: ProjectFields,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, body: ProjectFields, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     return _rendered(await service.update_project(session, caller, project, body), caller)
 
 
 @router.delete("/{project_id}", status_code=204, summary="Archive a project", **requires(WRITE))
 async def archive_project(
-    project_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, caller: CurrentCaller, session: Session
 ) -> Response:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     await service.archive_project(session, caller, project)
     return Response(status_code=204)
 
@@ -143,14 +97,8 @@ async def archive_project(
     **requires(WRITE),
 )
 async def restore_project(
-    project_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     return _rendered(await service.restore_project(session, caller, project), caller)
 
 
@@ -161,14 +109,8 @@ async def restore_project(
     **requires(WRITE),
 )
 async def force_delete_project(
-    project_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, caller: CurrentCaller, session: Session
 ) -> Response:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     await service.force_delete_project(session, caller, project)
     return Response(status_code=204)
 
@@ -180,15 +122,8 @@ async def force_delete_project(
     **requires(WRITE),
 )
 async def add_team_member(
-    project_id: str,
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, user_id: str, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     project = await service.add_team_member(session, caller, project, user_id)
     return _rendered(project, caller, tree=service.WITH_TEAM)
 
@@ -200,15 +135,8 @@ async def add_team_member(
     **requires(WRITE),
 )
 async def remove_team_member(
-    project_id: str,
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, user_id: str, caller: CurrentCaller, session: Session
 ) -> Response:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     await service.remove_team_member(session, caller, project, user_id)
     return Response(status_code=204)
 
@@ -220,15 +148,8 @@ async def remove_team_member(
     **requires(WRITE),
 )
 async def add_guest(
-    project_id: str,
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, user_id: str, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     project = await service.add_guest(session, caller, project, user_id)
     return _rendered(project, caller, tree=service.WITH_GUESTS)
 
@@ -240,15 +161,8 @@ async def add_guest(
     **requires(WRITE),
 )
 async def remove_guest(
-    project_id: str,
-    user_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
-    find_by: FindBy = "id",
-    origin: Origin = None,
+    project: ProjectRecord, user_id: str, caller: CurrentCaller, session: Session
 ) -> Response:
-    project = await _project(session, caller, project_id, find_by, origin, request)
     await service.remove_guest(session, caller, project, user_id)
     return Response(status_code=204)
 
