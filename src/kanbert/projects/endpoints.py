@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.records import check_if_match, get_one, with_etag
+from kanbert.kit.records import with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
 from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
@@ -47,6 +47,8 @@ types_router = APIRouter(prefix="/project-types", tags=["projects"], responses=E
 portfolios_router = APIRouter(prefix="/portfolios", tags=["projects"], responses=ERROR_RESPONSES)
 
 ProjectRecord = Annotated[Project, record_of(projects, "project_id")]
+TypeRecord = Annotated[ProjectType, record_of(project_types, "type_id")]
+PortfolioRecord = Annotated[Portfolio, record_of(portfolios, "portfolio_id")]
 ShownProject = Annotated[Shown, shown_record(projects, project_listing, "project_id")]
 
 
@@ -178,12 +180,6 @@ def _type_rendered(row: ProjectType, status: int = 200) -> JsonResponse:
     return with_etag(rendered, row, status)
 
 
-async def _type(session: Session, caller: Caller, row_id: str, request: Request) -> ProjectType:
-    row: ProjectType = await get_one(session, caller, project_types, row_id)
-    check_if_match(request, row)
-    return row
-
-
 @types_router.post(
     "",
     status_code=201,
@@ -204,13 +200,8 @@ async def create_project_type(
     **requires(SETTINGS),
 )
 async def update_project_type(
-    type_id: str,
-    body: ProjectTypeUpdate,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
+    row: TypeRecord, body: ProjectTypeUpdate, caller: CurrentCaller, session: Session
 ) -> JsonResponse:
-    row = await _type(session, caller, type_id, request)
     return _type_rendered(await service.update_project_type(session, caller, row, body))
 
 
@@ -220,10 +211,8 @@ async def update_project_type(
     summary="Delete a project type for good (its projects keep existing without one)",
     **requires(SETTINGS),
 )
-async def delete_project_type(
-    type_id: str, request: Request, caller: CurrentCaller, session: Session
-) -> Response:
-    await service.delete_setting(session, await _type(session, caller, type_id, request))
+async def delete_project_type(row: TypeRecord, session: Session) -> Response:
+    await service.delete_setting(session, row)
     return Response(status_code=204)
 
 
@@ -236,12 +225,6 @@ def _portfolio_rendered(row: Portfolio, status: int = 200) -> JsonResponse:
     rendered = portfolio_data(row)
     assert rendered is not None
     return with_etag(rendered, row, status)
-
-
-async def _portfolio(session: Session, caller: Caller, row_id: str, request: Request) -> Portfolio:
-    row: Portfolio = await get_one(session, caller, portfolios, row_id)
-    check_if_match(request, row)
-    return row
 
 
 @portfolios_router.post(
@@ -264,13 +247,8 @@ async def create_portfolio(
     **requires(SETTINGS),
 )
 async def update_portfolio(
-    portfolio_id: str,
-    body: PortfolioBody,
-    request: Request,
-    caller: CurrentCaller,
-    session: Session,
+    row: PortfolioRecord, body: PortfolioBody, session: Session
 ) -> JsonResponse:
-    row = await _portfolio(session, caller, portfolio_id, request)
     return _portfolio_rendered(await service.update_portfolio(session, row, body))
 
 
@@ -280,10 +258,8 @@ async def update_portfolio(
     summary="Delete a portfolio for good (its projects stay, without one)",
     **requires(SETTINGS),
 )
-async def delete_portfolio(
-    portfolio_id: str, request: Request, caller: CurrentCaller, session: Session
-) -> Response:
-    await service.delete_setting(session, await _portfolio(session, caller, portfolio_id, request))
+async def delete_portfolio(row: PortfolioRecord, session: Session) -> Response:
+    await service.delete_setting(session, row)
     return Response(status_code=204)
 
 
