@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.kit.context import Caller
@@ -172,15 +173,19 @@ def _base_url(request: Request) -> str:
 class _Page:
     """Fetches one page of rows in the direction a cursor asks for."""
 
-    def __init__(self, listing: Listing, keys: list[SortKey], caller: Caller) -> None:
+    def __init__(
+        self, listing: Listing, keys: list[SortKey], caller: Caller, parent_id: str = ""
+    ) -> None:
         self.listing = listing
         self.keys = keys
         self.caller = caller
+        self.parent_id = parent_id
         self.id_column = listing.resource.model.id
 
     def binding(self) -> str:
         sort = ",".join(("-" if k.descending else "") + k.name for k in self.keys)
-        return f"{self.listing.key}|{self.caller.space_id}|{sort}"
+        parent = f"|{self.parent_id}" if self.parent_id else ""
+        return f"{self.listing.key}|{self.caller.space_id}|{sort}{parent}"
 
     def read_cursor(self, codec: CursorCodec, token: str) -> Cursor:
         cursor = codec.decode(token, self.binding())
@@ -199,12 +204,22 @@ class _Page:
         return [dump_value(value) for value in row[1:]] + [row[0].id]
 
 
+@dataclass(frozen=True)
+class Within:
+    """A list nested under one parent record (`/projects/{id}/phases`): the rows' link to it,
+    and the parent's id, which cursors are bound to."""
+
+    condition: Any
+    parent_id: str
+
+
 async def run_list(
     request: Request,
     session: AsyncSession,
     caller: Caller,
     listing: Listing,
     params: ListParams,
+    within: Within | None = None,
 ) -> JsonResponse:
     tree = parse_includes(params.include, listing)
     filters, sorts = await extend_listing(listing, session, caller)
@@ -219,7 +234,9 @@ async def run_list(
     except FilterError as problem:
         raise bad_request("filter", problem.message) from None
 
-    page = _Page(listing, keys, caller)
+    if within is not None:
+        condition = and_(within.condition, condition)
+    page = _Page(listing, keys, caller, within.parent_id if within else "")
     codec: CursorCodec = request.app.state.cursor_codec
     cursor = None
     if params.cursor is not None:

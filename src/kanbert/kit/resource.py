@@ -29,6 +29,15 @@ class Include:
     attribute: Callable[[], Any]  # the ORM relationship attribute, looked up lazily
     target: Callable[[], Resource]
     where: Callable[[Caller], ColumnElement[bool]] | None = None  # e.g. hide archived rows
+    # Loader options that replace the relationship load: for values computed in SQL
+    # (`with_expression` on a `query_expression` attribute), not rows of another table.
+    load: Callable[[Caller], Sequence[_AbstractLoad]] | None = None
+
+
+def computed(load: Callable[[Caller], Sequence[_AbstractLoad]]) -> Include:
+    """An include of values computed in SQL by `load` (e.g. a project's `computed_fields`);
+    it has nothing nested under it."""
+    return Include(attribute=lambda: None, target=lambda: LEAF, load=load)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,9 @@ class Resource:
         options = list(self.eager())
         for name, subtree in tree.items():
             include = self.includes[name]
+            if include.load is not None:
+                options.extend(include.load(caller))
+                continue
             attribute = include.attribute()
             if include.where is not None:
                 attribute = attribute.and_(include.where(caller))
@@ -79,6 +91,10 @@ class Resource:
             loader = selectinload(attribute)
             options.append(loader.options(*nested) if nested else loader)
         return options
+
+
+# The target of `computed` includes: renders nothing itself and offers no nested includes.
+LEAF = Resource(name="computed", model=None, render=lambda row, tree, caller: {})
 
 
 def by_column(column: Any) -> Callable[[str, Caller, str | None], ColumnElement[bool]]:

@@ -3,13 +3,14 @@
 # No `from __future__ import annotations`: FastAPI evaluates the endpoint annotations here.
 
 import inspect
+from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
-from kanbert.kit.listing import ListParams, list_params, parse_includes, run_list
+from kanbert.kit.listing import ListParams, Within, list_params, parse_includes, run_list
 from kanbert.kit.records import FindBy, Origin, check_if_match, get_one
 from kanbert.kit.resource import IncludeTree, Listing, Resource
 from kanbert.kit.responses import JsonResponse
@@ -34,6 +35,45 @@ def add_list_route(
         params: Annotated[ListParams, Depends(params_dependency)],
     ) -> JsonResponse:
         return await run_list(request, session, caller, listing, params)
+
+    router.add_api_route(
+        path,
+        list_endpoint,
+        methods=["GET"],
+        response_model=Page[item_model],
+        summary=summary,
+        name=f"list_{listing.key.replace('.', '_').replace('-', '_')}",
+        **requires(*scopes),
+    )
+
+
+def add_nested_list_route(
+    router: APIRouter,
+    path: str,
+    listing: Listing,
+    parent: Resource,
+    parent_param: str,
+    link: Callable[[Any], Any],
+    item_model: Any,
+    summary: str,
+    *scopes: str,
+) -> None:
+    """`GET path` listing the rows under one parent record (`/projects/{project_id}/phases`).
+
+    The parent is resolved like any single record (`find_by`, 404 when the caller may not see
+    it); `link(parent)` is the condition joining the listing's rows to it.
+    """
+    params_dependency = list_params(listing)
+
+    async def list_endpoint(
+        request: Request,
+        caller: CurrentCaller,
+        session: Session,
+        params: Annotated[ListParams, Depends(params_dependency)],
+        record: Annotated[Any, record_of(parent, parent_param)],
+    ) -> JsonResponse:
+        within = Within(link(record), record.id)
+        return await run_list(request, session, caller, listing, params, within)
 
     router.add_api_route(
         path,

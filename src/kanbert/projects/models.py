@@ -151,6 +151,10 @@ class Project(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
     created_by_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # The number of the project's latest task (`uri` PROJ-<n>); only ever counts up.
+    last_task_number: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
 
     project_type: Mapped[ProjectType | None] = relationship(lazy="raise")
     project_group: Mapped[Portfolio | None] = relationship(back_populates="projects", lazy="raise")

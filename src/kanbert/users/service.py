@@ -197,4 +197,3 @@ async def set_avatar(
     set_committed_value(user, "avatar", file)  # rendered right away, without a query
     await flush_or_conflict(session)
     return user
-
