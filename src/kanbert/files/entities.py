@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field, missing_scope
 from kanbert.kit.resource import Resource
+from kanbert.users.resource import LIMITED_TYPES
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,29 @@ def _users() -> Resource:
     return users
 
 
+def _projects() -> Resource:
+    from kanbert.projects.resource import projects
+
+    return projects
+
+
+def _tasks() -> Resource:
+    from kanbert.tasks.resource import tasks
+
+    return tasks
+
+
+def _comments() -> Resource:
+    from kanbert.comments.resource import comments
+
+    return comments
+
+
+def _not_limited(caller: Caller, _record: Any) -> bool:
+    # Guests and tax advisors read projects but change nothing of them (auth.md §4).
+    return caller.user_type not in LIMITED_TYPES
+
+
 def _self_or_manager(caller: Caller, user: Any) -> bool:
     # A user's files (their avatar above all) are theirs: only they, owners and integrations.
     return caller.sees_everything or user.id == caller.user_id
@@ -62,6 +86,10 @@ REGISTRY: dict[str, Owner] = {
         Owner("company", _companies, "contact-data:read", "contact-data:write"),
         Owner("contact", _contacts, "contact-data:read", "contact-data:write"),
         Owner("user", _users, None, "user:write", _self_or_manager),
+        Owner("project", _projects, None, "project:write", _not_limited),
+        # Guests may add files to the tasks and comments they see (auth.md §4).
+        Owner("task", _tasks, "task-management:read", "task-management:write"),
+        Owner("comment", _comments, "task-management:read", "task-management:write"),
     )
 }
 
