@@ -7,6 +7,7 @@ from kanbert.companies.models import Company as Company  # and the contact / tag
 from kanbert.contacts.models import Contact as Contact
 from kanbert.custom_fields.models import CustomField
 from kanbert.db.base import Base
+from kanbert.efforts.models import Effort as Effort  # and effort types
 from kanbert.files.models import StoredFile
 from kanbert.kit.idempotency import IdempotencyRecord
 from kanbert.lookups.models import Country as Country  # and the four per-space lookups
