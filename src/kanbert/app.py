@@ -15,10 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from kanbert.clients.endpoints import router as clients_router
+from kanbert.comments.endpoints import router as comments_router
 from kanbert.companies.endpoints import router as companies_router
 from kanbert.contacts.endpoints import router as contacts_router
 from kanbert.custom_fields.endpoints import router as custom_fields_router
 from kanbert.db.engine import make_engine, make_sessionmaker
+from kanbert.efforts.endpoints import routers as effort_routers
 from kanbert.files.endpoints import router as files_router
 from kanbert.files.storage import local_storage
 from kanbert.kit.errors import install_error_handlers
@@ -27,9 +29,11 @@ from kanbert.kit.idempotency import IdempotencyMiddleware
 from kanbert.kit.query.cursor import CursorCodec
 from kanbert.kit.responses import JsonResponse
 from kanbert.lookups.endpoints import routers as lookup_routers
+from kanbert.phases.endpoints import routers as phase_routers
 from kanbert.projects.endpoints import routers as project_routers
 from kanbert.settings import Settings
 from kanbert.spaces.endpoints import router as spaces_router
+from kanbert.tasks.endpoints import routers as task_routers
 from kanbert.user_groups.endpoints import router as user_groups_router
 from kanbert.users.endpoints import router as users_router
 
@@ -47,7 +51,11 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     companies_router,
     contacts_router,
     *project_routers,
+    *phase_routers,
     files_router,
+    comments_router,  # before the tasks routers: /tasks/comments/{id} ≠ /tasks/{id}
+    *task_routers,
+    *effort_routers,
 )
 
 

@@ -27,6 +27,7 @@ from kanbert.clients.schemas import (
     ShortcodeUpdate,
 )
 from kanbert.db.session import Session
+from kanbert.files.cleanup import LeftoverFiles
 from kanbert.kit.context import Caller
 from kanbert.kit.records import with_etag
 from kanbert.kit.resource import IncludeTree
@@ -143,9 +144,9 @@ async def restore_client(
     **requires("client:write"),
 )
 async def force_delete_client(
-    client: ClientRecord, caller: CurrentCaller, session: Session
+    client: ClientRecord, caller: CurrentCaller, session: Session, leftovers: LeftoverFiles
 ) -> Response:
-    await service.force_delete_client(session, caller, client)
+    leftovers.remove(await service.force_delete_client(session, caller, client))
     return Response(status_code=204)
 
 

@@ -16,6 +16,7 @@ from kanbert.clients.schemas import (
 )
 from kanbert.custom_fields import values as custom_field_values
 from kanbert.custom_fields.models import EntityType
+from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import conflict, forbidden, invalid_field, not_found
 from kanbert.kit.records import ensure_unique, flush_or_conflict
@@ -172,13 +173,15 @@ async def restore_client(session: AsyncSession, caller: Caller, client: Client) 
     return client
 
 
-async def force_delete_client(session: AsyncSession, caller: Caller, client: Client) -> None:
+async def force_delete_client(session: AsyncSession, caller: Caller, client: Client) -> list[str]:
+    """Delete the client for good; returns the ids of its files, whose bytes are to go."""
     ensure_may_write(caller, client)
     await session.delete(client)
     try:
         await session.flush()
     except IntegrityError:
         raise conflict("The client is still referenced (e.g. by projects).") from None
+    return await drop_files_of(session, client.space_id, "client", [client.id])
 
 
 def _ensure_may_share(caller: Caller, client: Client) -> None:

@@ -53,3 +53,28 @@ class Comment(SpaceOwned, ExternallyIdentified, Timestamped, Base):
         order_by=lambda: (StoredFile.created_at, StoredFile.id),
         viewonly=True,
     )
+    # The comment's task as the holder of its thread (no column): loading it with its
+    # `replies` brings every reply on the task in one statement, whatever the number of
+    # comments, and `sub_comments` trees are assembled in Python (comments/resource.py).
+    thread: Mapped[Thread] = relationship(
+        primaryjoin=lambda: foreign(Comment.task_id) == Thread.id, lazy="raise", viewonly=True
+    )
+
+
+class Thread(Base):
+    """A read-only view of a task as the thread of its comments: the `tasks` table mapped a
+    second time with only its id, so that a task's replies load by `task_id IN (…)` once per
+    task, not once per comment of a page (which a Comment-to-Comment relation would do)."""
+
+    __table__ = Task.__table__
+    __mapper_args__ = {"include_properties": ["id"]}
+
+    id: Mapped[str]
+    replies: Mapped[list[Comment]] = relationship(
+        primaryjoin=lambda: and_(
+            foreign(Comment.task_id) == Thread.id, Comment.parent_comment_id.is_not(None)
+        ),
+        lazy="raise",
+        order_by=lambda: (Comment.created_at, Comment.id),
+        viewonly=True,
+    )

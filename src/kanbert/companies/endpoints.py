@@ -14,6 +14,7 @@ from kanbert.companies.schemas import CompanyCreate, CompanyData, CompanyUpdate,
 from kanbert.contacts.models import Contact
 from kanbert.contacts.resource import contacts
 from kanbert.db.session import Session
+from kanbert.files.cleanup import LeftoverFiles
 from kanbert.kit.context import Caller
 from kanbert.kit.records import get_one, with_etag
 from kanbert.kit.resource import IncludeTree
@@ -86,8 +87,10 @@ async def restore_company(
     summary="Delete a company for good (its contacts stay)",
     **requires(WRITE),
 )
-async def force_delete_company(company: CompanyRecord, session: Session) -> Response:
-    await service.force_delete_company(session, company)
+async def force_delete_company(
+    company: CompanyRecord, session: Session, leftovers: LeftoverFiles
+) -> Response:
+    leftovers.remove(await service.force_delete_company(session, company))
     return Response(status_code=204)
 
 

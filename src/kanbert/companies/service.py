@@ -21,6 +21,7 @@ from kanbert.companies.resource import companies
 from kanbert.companies.schemas import CompanyFields, ContactLink
 from kanbert.contacts.models import Contact
 from kanbert.custom_fields.models import EntityType
+from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import not_found
 from kanbert.kit.resource import IncludeTree
@@ -66,8 +67,10 @@ async def restore_company(session: AsyncSession, caller: Caller, company: Compan
     return await _reloaded(session, caller, company)
 
 
-async def force_delete_company(session: AsyncSession, company: Company) -> None:
+async def force_delete_company(session: AsyncSession, company: Company) -> list[str]:
+    """Delete the company for good; returns the ids of its files, whose bytes are to go."""
     await common.force_delete(session, company)
+    return await drop_files_of(session, company.space_id, "company", [company.id])
 
 
 async def link_contact(

@@ -13,6 +13,7 @@ from kanbert.contacts.models import Contact
 from kanbert.contacts.resource import contact_data, contact_listing, contacts
 from kanbert.contacts.schemas import ContactFields
 from kanbert.db.session import Session
+from kanbert.files.cleanup import LeftoverFiles
 from kanbert.kit.context import Caller
 from kanbert.kit.records import with_etag
 from kanbert.kit.resource import IncludeTree
@@ -85,6 +86,8 @@ async def restore_contact(
     summary="Delete a contact for good (its companies stay)",
     **requires(WRITE),
 )
-async def force_delete_contact(contact: ContactRecord, session: Session) -> Response:
-    await service.force_delete_contact(session, contact)
+async def force_delete_contact(
+    contact: ContactRecord, session: Session, leftovers: LeftoverFiles
+) -> Response:
+    leftovers.remove(await service.force_delete_contact(session, contact))
     return Response(status_code=204)

@@ -15,6 +15,7 @@ from kanbert.contacts.models import CONTACT_TEXT_FIELDS, Contact
 from kanbert.contacts.resource import contacts
 from kanbert.contacts.schemas import CompanyRef, ContactFields
 from kanbert.custom_fields.models import EntityType
+from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import invalid
 from kanbert.users.models import User
@@ -49,8 +50,10 @@ async def restore_contact(session: AsyncSession, caller: Caller, contact: Contac
     return await _reloaded(session, caller, contact)
 
 
-async def force_delete_contact(session: AsyncSession, contact: Contact) -> None:
+async def force_delete_contact(session: AsyncSession, contact: Contact) -> list[str]:
+    """Delete the contact for good; returns the ids of its files, whose bytes are to go."""
     await common.force_delete(session, contact)
+    return await drop_files_of(session, contact.space_id, "contact", [contact.id])
 
 
 async def _apply(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, query_expression
 
 from kanbert.kit.ids import new_id
 from kanbert.kit.timefmt import utcnow
@@ -77,3 +78,25 @@ class SpaceOwned:
 class ExternallyIdentified:
     external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     external_origin: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class WithTotals:
+    """`computed_fields` of a row with tasks and efforts (projects, phases, milestones, epics):
+    computed in SQL for the caller and filled only when included (`tasks/totals.py`); None
+    otherwise."""
+
+    @declared_attr
+    def tasks_total(cls) -> Mapped[int | None]:
+        return query_expression()
+
+    @declared_attr
+    def tasks_open(cls) -> Mapped[int | None]:
+        return query_expression()
+
+    @declared_attr
+    def hours_logged(cls) -> Mapped[Decimal | None]:
+        return query_expression()
+
+    @declared_attr
+    def hours_estimated(cls) -> Mapped[Decimal | int | None]:
+        return query_expression()

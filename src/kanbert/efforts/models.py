@@ -3,8 +3,8 @@ space's effort types."""
 
 from __future__ import annotations
 
-import enum
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text
@@ -45,9 +45,7 @@ class Effort(SpaceOwned, ExternallyIdentified, Timestamped, Base):
     )
 
     id: Mapped[str] = id_column()
-    type: Mapped[EffortKind] = mapped_column(
-        enum_column(EffortKind, "effort_kind"), nullable=False
-    )
+    type: Mapped[EffortKind] = mapped_column(enum_column(EffortKind, "effort_kind"), nullable=False)
     date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     hours: Mapped[Decimal] = mapped_column(Numeric(8, 4), nullable=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)

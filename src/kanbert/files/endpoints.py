@@ -16,11 +16,12 @@ from kanbert.kit.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/files", tags=["files"], responses=ERROR_RESPONSES)
 
-# Scopes depend on the owning entity (client:…, contact-data:…, user:write), so they are
-# checked by the service rather than declared on the routes.
+# Scopes depend on the owning entity (client:…, contact-data:…, task-management:…), so they
+# are checked by the service rather than declared on the routes.
 SCOPE_NOTE = (
     " Needs the {kind} scope of the owning entity: client → client:{verb}, company and contact"
-    " → contact-data:{verb}, user → {user}."
+    " → contact-data:{verb}, task and comment → task-management:{verb}, project → {project},"
+    " user → {user}."
 )
 
 
@@ -36,7 +37,7 @@ def _storage(request: Request) -> Storage:
     summary="Upload a file",
     description="Streams `file` (multipart/form-data) into storage for the entity named by"
     " `entity_type` and `entity_id`; over the upload limit → 413 and nothing is kept."
-    + SCOPE_NOTE.format(kind="write", verb="write", user="user:write"),
+    + SCOPE_NOTE.format(kind="write", verb="write", project="project:write", user="user:write"),
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
 )
 async def upload_file(request: Request) -> JsonResponse:
@@ -52,7 +53,8 @@ async def upload_file(request: Request) -> JsonResponse:
     "/{file_id}",
     response_model=FileData,
     summary="Show a file",
-    description="The file's data." + SCOPE_NOTE.format(kind="read", verb="read", user="none"),
+    description="The file's data."
+    + SCOPE_NOTE.format(kind="read", verb="read", project="none", user="none"),
 )
 async def show_file(file_id: str, caller: CurrentCaller, session: Session) -> JsonResponse:
     return JsonResponse(file_data(await service.get_file(session, caller, file_id)))
@@ -62,7 +64,7 @@ async def show_file(file_id: str, caller: CurrentCaller, session: Session) -> Js
     "/{file_id}/download",
     summary="Download a file",
     description="The file's bytes with its stored Content-Type, as an attachment."
-    + SCOPE_NOTE.format(kind="read", verb="read", user="none"),
+    + SCOPE_NOTE.format(kind="read", verb="read", project="none", user="none"),
     response_class=StreamingResponse,
     responses=DOWNLOAD_RESPONSES,
 )
@@ -86,7 +88,7 @@ async def download_file(
     status_code=204,
     summary="Delete a file",
     description="Deletes the file and its bytes."
-    + SCOPE_NOTE.format(kind="write", verb="write", user="user:write"),
+    + SCOPE_NOTE.format(kind="write", verb="write", project="project:write", user="user:write"),
 )
 async def delete_file(
     file_id: str,

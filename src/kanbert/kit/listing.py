@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
-from sqlalchemy import and_
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.kit.context import Caller
@@ -20,7 +20,7 @@ from kanbert.kit.errors import bad_request
 from kanbert.kit.query.ast import And, Condition, CountSpec, FilterSyntaxError, Node, Not, Or
 from kanbert.kit.query.compile import FilterCompiler, FilterError
 from kanbert.kit.query.cursor import Cursor, CursorCodec, CursorError
-from kanbert.kit.query.fields import SPELLINGS, Relation
+from kanbert.kit.query.fields import SPELLINGS, FilterSpec, Relation
 from kanbert.kit.query.parse import parse_filter_text, parse_form
 from kanbert.kit.query.sorting import (
     SortError,
@@ -120,16 +120,31 @@ MAX_FILTER_LENGTH = 8192
 MAX_FILTER_DEPTH = 16
 
 
-def _filter_tree(request: Request, params: ListParams) -> Node | None:
+def compile_filter(
+    request: Request, caller: Caller, filters: FilterSpec, text: str | None
+) -> ColumnElement[bool]:
+    """The request's filter (`text`, the `filter` parameter, or its form-encoded spelling)
+    compiled against `filters`; problems are 400s. Lists and anything that filters like a list
+    (the efforts summary) share it, so they accept exactly the same filters."""
+    node = _filter_tree(request, text)
+    compiler = FilterCompiler(filters, ValueContext(caller.user_id, caller.now, caller.timezone))
+    try:
+        condition, _modes = compiler.compile(node)
+    except FilterError as problem:
+        raise bad_request("filter", problem.message) from None
+    return condition
+
+
+def _filter_tree(request: Request, text: str | None) -> Node | None:
     form_items = [(k, v) for k, v in request.query_params.multi_items() if k.startswith("filter[")]
     try:
-        if params.filter is not None and form_items:
+        if text is not None and form_items:
             raise FilterSyntaxError("give filter either as one parameter or form-encoded, not both")
-        text_length = len(params.filter or "") + sum(len(k) + len(v) for k, v in form_items)
+        text_length = len(text or "") + sum(len(k) + len(v) for k, v in form_items)
         if text_length > MAX_FILTER_LENGTH:
             raise FilterSyntaxError(f"filter is longer than {MAX_FILTER_LENGTH} characters")
-        if params.filter is not None:
-            tree = parse_filter_text(params.filter) if params.filter.strip() else None
+        if text is not None:
+            tree = parse_filter_text(text) if text.strip() else None
         else:
             tree = parse_form(form_items)
     except FilterSyntaxError as problem:
@@ -227,12 +242,7 @@ async def run_list(
         keys = parse_sort(params.sort, sorts, listing.default_sort)
     except SortError as problem:
         raise bad_request("sort", str(problem)) from None
-    node = _filter_tree(request, params)
-    compiler = FilterCompiler(filters, ValueContext(caller.user_id, caller.now, caller.timezone))
-    try:
-        condition, _modes = compiler.compile(node)
-    except FilterError as problem:
-        raise bad_request("filter", problem.message) from None
+    condition: Any = compile_filter(request, caller, filters, params.filter)
 
     if within is not None:
         condition = and_(within.condition, condition)

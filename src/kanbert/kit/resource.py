@@ -159,3 +159,29 @@ async def extend_listing(
         fields.update(extension.filters)
         sorts.update(extension.sorts)
     return FilterSpec(fields=fields, modes=listing.filters.modes), sorts
+
+
+def table_listing(
+    key: str,
+    model: Any,
+    render_row: Callable[[Any], dict[str, Any] | None],
+    filters: Mapping[str, Field],
+    sorts: Mapping[str, Field],
+    default_sort: Sequence[str],
+) -> Listing:
+    """The list (and, as `.resource`, the resource) of a plain table of the space — a settings
+    list such as phase types — rendered row by row, looked up by id."""
+
+    def render(row: Any, _tree: IncludeTree, _caller: Caller) -> dict[str, Any]:
+        rendered = render_row(row)
+        assert rendered is not None
+        return rendered
+
+    resource = Resource(name=key, model=model, render=render, lookups={"id": by_column(model.id)})
+    return Listing(
+        resource=resource,
+        key=key,
+        filters=FilterSpec(fields=dict(filters)),
+        sorts=sorts,
+        default_sort=default_sort,
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kanbert.db.base import Base, SpaceOwned, Timestamped, id_column
+from kanbert.db.base import Base, SpaceOwned, Timestamped, WithTotals, id_column
 
 
 class PhaseType(SpaceOwned, Timestamped, Base):
@@ -27,7 +27,7 @@ class PhaseGroup(SpaceOwned, Timestamped, Base):
     title: Mapped[str] = mapped_column(String(255), nullable=False)
 
 
-class Phase(SpaceOwned, Timestamped, Base):
+class Phase(WithTotals, SpaceOwned, Timestamped, Base):
     """A span of a project. Deleting its type or group leaves it without one (SET NULL);
     deleting a phase or milestone it depends on clears the dependency (SET NULL)."""
 
@@ -69,7 +69,7 @@ class Phase(SpaceOwned, Timestamped, Base):
     group: Mapped[PhaseGroup | None] = relationship(lazy="raise")
 
 
-class Milestone(SpaceOwned, Timestamped, Base):
+class Milestone(WithTotals, SpaceOwned, Timestamped, Base):
     __tablename__ = "milestones"
     __table_args__ = (Index("ix_milestones_project_date", "project_id", "date", "id"),)
 
@@ -93,7 +93,7 @@ class Milestone(SpaceOwned, Timestamped, Base):
     group: Mapped[PhaseGroup | None] = relationship(lazy="raise")
 
 
-class Epic(SpaceOwned, Timestamped, Base):
+class Epic(WithTotals, SpaceOwned, Timestamped, Base):
     __tablename__ = "epics"
     __table_args__ = (Index("ix_epics_project_title", "project_id", "title", "id"),)
 

@@ -9,23 +9,23 @@ from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
+from kanbert.files.cleanup import LeftoverFiles
 from kanbert.kit.context import Caller
 from kanbert.kit.records import with_etag
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.responses import JsonResponse
 from kanbert.kit.routes import Shown, add_list_route, record_of, shown_record
 from kanbert.kit.schemas import ERROR_RESPONSES
+from kanbert.kit.settings import Setting, setting_router
 from kanbert.projects import service
-from kanbert.projects.models import Portfolio, Project, ProjectType
+from kanbert.projects.models import Project
 from kanbert.projects.resource import (
     portfolio_data,
     portfolio_listing,
-    portfolios,
     project_data,
     project_listing,
     project_type_data,
     project_type_listing,
-    project_types,
     projects,
 )
 from kanbert.projects.schemas import (
@@ -43,12 +43,8 @@ WRITE = "project:write"
 SETTINGS = "settings:write"
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
-types_router = APIRouter(prefix="/project-types", tags=["projects"], responses=ERROR_RESPONSES)
-portfolios_router = APIRouter(prefix="/portfolios", tags=["projects"], responses=ERROR_RESPONSES)
 
 ProjectRecord = Annotated[Project, record_of(projects, "project_id")]
-TypeRecord = Annotated[ProjectType, record_of(project_types, "type_id")]
-PortfolioRecord = Annotated[Portfolio, record_of(portfolios, "portfolio_id")]
 ShownProject = Annotated[Shown, shown_record(projects, project_listing, "project_id")]
 
 
@@ -111,9 +107,9 @@ async def restore_project(
     **requires(WRITE),
 )
 async def force_delete_project(
-    project: ProjectRecord, caller: CurrentCaller, session: Session
+    project: ProjectRecord, caller: CurrentCaller, session: Session, leftovers: LeftoverFiles
 ) -> Response:
-    await service.force_delete_project(session, caller, project)
+    leftovers.remove(await service.force_delete_project(session, caller, project))
     return Response(status_code=204)
 
 
@@ -169,98 +165,33 @@ async def remove_guest(
     return Response(status_code=204)
 
 
-# -- project types ---------------------------------------------------------------------------
+# -- project types and portfolios -----------------------------------------------------------
 
-add_list_route(types_router, "", project_type_listing, ProjectTypeData, "List project types")
-
-
-def _type_rendered(row: ProjectType, status: int = 200) -> JsonResponse:
-    rendered = project_type_data(row)
-    assert rendered is not None
-    return with_etag(rendered, row, status)
-
-
-@types_router.post(
-    "",
-    status_code=201,
-    response_model=ProjectTypeData,
-    summary="Create a project type",
-    **requires(SETTINGS),
+PROJECT_TYPES = Setting(
+    path="/project-types",
+    noun="project type",
+    tag="projects",
+    listing=project_type_listing,
+    render=project_type_data,
+    data=ProjectTypeData,
+    create_body=ProjectTypeCreate,
+    update_body=ProjectTypeUpdate,
+    fields=("title", "shortcode", "color", "order", "is_default"),
+    required=("title", "order", "is_default"),
+    after_write=service.single_default,
+    deleted_note="its projects keep existing without one",
 )
-async def create_project_type(
-    body: ProjectTypeCreate, caller: CurrentCaller, session: Session
-) -> JsonResponse:
-    return _type_rendered(await service.create_project_type(session, caller, body), 201)
-
-
-@types_router.patch(
-    "/{type_id}",
-    response_model=ProjectTypeData,
-    summary="Update a project type",
-    **requires(SETTINGS),
+PORTFOLIOS = Setting(
+    path="/portfolios",
+    noun="portfolio",
+    tag="projects",
+    listing=portfolio_listing,
+    render=portfolio_data,
+    data=PortfolioData,
+    create_body=PortfolioBody,
+    update_body=PortfolioBody,
+    fields=("title",),
+    deleted_note="its projects stay, without one",
 )
-async def update_project_type(
-    row: TypeRecord, body: ProjectTypeUpdate, caller: CurrentCaller, session: Session
-) -> JsonResponse:
-    return _type_rendered(await service.update_project_type(session, caller, row, body))
 
-
-@types_router.delete(
-    "/{type_id}",
-    status_code=204,
-    summary="Delete a project type for good (its projects keep existing without one)",
-    **requires(SETTINGS),
-)
-async def delete_project_type(row: TypeRecord, session: Session) -> Response:
-    await service.delete_setting(session, row)
-    return Response(status_code=204)
-
-
-# -- portfolios ------------------------------------------------------------------------------
-
-add_list_route(portfolios_router, "", portfolio_listing, PortfolioData, "List portfolios")
-
-
-def _portfolio_rendered(row: Portfolio, status: int = 200) -> JsonResponse:
-    rendered = portfolio_data(row)
-    assert rendered is not None
-    return with_etag(rendered, row, status)
-
-
-@portfolios_router.post(
-    "",
-    status_code=201,
-    response_model=PortfolioData,
-    summary="Create a portfolio",
-    **requires(SETTINGS),
-)
-async def create_portfolio(
-    body: PortfolioBody, caller: CurrentCaller, session: Session
-) -> JsonResponse:
-    return _portfolio_rendered(await service.create_portfolio(session, caller, body), 201)
-
-
-@portfolios_router.patch(
-    "/{portfolio_id}",
-    response_model=PortfolioData,
-    summary="Rename a portfolio",
-    **requires(SETTINGS),
-)
-async def update_portfolio(
-    row: PortfolioRecord, body: PortfolioBody, session: Session
-) -> JsonResponse:
-    return _portfolio_rendered(await service.update_portfolio(session, row, body))
-
-
-@portfolios_router.delete(
-    "/{portfolio_id}",
-    status_code=204,
-    summary="Delete a portfolio for good (its projects stay, without one)",
-    **requires(SETTINGS),
-)
-async def delete_portfolio(row: PortfolioRecord, session: Session) -> Response:
-    await service.delete_setting(session, row)
-    return Response(status_code=204)
-
-
-routers: tuple[APIRouter, ...] = (router, types_router, portfolios_router)
+routers: tuple[APIRouter, ...] = (router, setting_router(PROJECT_TYPES), setting_router(PORTFOLIOS))

@@ -30,6 +30,7 @@ from kanbert.db.base import (
     SpaceOwned,
     Timestamped,
     UTCDateTime,
+    WithTotals,
     id_column,
 )
 from kanbert.kit.timefmt import utcnow
@@ -114,7 +115,7 @@ class ProjectMember(Base):
     user: Mapped[User] = relationship(lazy="raise")
 
 
-class Project(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
+class Project(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, WithTotals, Base):
     __tablename__ = "projects"
     __table_args__ = (
         Index("uq_projects_space_shortcode", "space_id", text("lower(shortcode)"), unique=True),

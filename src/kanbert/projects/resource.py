@@ -24,6 +24,7 @@ from kanbert.kit.resource import (
     by_column,
     by_external_id,
     by_lowercase,
+    table_listing,
 )
 from kanbert.kit.timefmt import format_date, format_datetime
 from kanbert.lookups.models import Tag
@@ -39,6 +40,7 @@ from kanbert.projects.models import (
 )
 from kanbert.projects.models import client_projects as client_projects
 from kanbert.spaces.models import Space
+from kanbert.tasks.totals import Totals, totals_data
 from kanbert.users.models import User
 from kanbert.users.resource import LIMITED_TYPES, user_data, with_space
 
@@ -71,6 +73,25 @@ def projects_of(caller: Caller) -> ColumnElement[bool]:
     visible = project_visible(caller)
     own = and_(Project.space_id == caller.space_id, Project.deleted_at.is_(None))
     return own if visible is None else and_(own, visible)
+
+
+# -- computed_fields ------------------------------------------------------------------------
+
+
+def _effort_link() -> Any:
+    # efforts.models imports this module's neighbours; imported on use.
+    from kanbert.efforts.models import Effort
+
+    return Effort.project_id == Project.id
+
+
+def _task_link() -> Any:
+    from kanbert.tasks.models import Task
+
+    return Task.project_id == Project.id
+
+
+project_totals = Totals(Project, _task_link, _effort_link)
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -123,6 +144,8 @@ def project_data(project: Project, tree: IncludeTree, caller: Caller) -> dict[st
         data["guests"] = embedded(projects, "guests", project.guests, tree, caller)
     if "tags" in tree:
         data["tags"] = embedded(projects, "tags", project.tags, tree, caller)
+    if "computed_fields" in tree:
+        data["computed_fields"] = totals_data(project)
     return data
 
 
@@ -192,6 +215,7 @@ projects = Resource(
         ),
         "tags": Include(attribute=lambda: Project.tags, target=lambda: tags.resource),
         "client": Include(attribute=lambda: Project.client, target=lambda: _client_include),
+        "computed_fields": project_totals.include(),
     },
     visible=project_visible,
     lookups={
@@ -214,7 +238,7 @@ def _tag_rows() -> RelatedRows:
     )
 
 
-def _team_rows() -> RelatedRows:
+def _team_rows(caller: Caller | None = None) -> RelatedRows:
     members, people, spaces = (
         ProjectMember.__table__,
         User.__table__,
@@ -224,7 +248,7 @@ def _team_rows() -> RelatedRows:
         source=members.join(people, people.c.id == members.c.user_id).join(
             spaces, spaces.c.id == people.c.space_id
         ),
-        link=members.c.project_id == Project.id,
+        link=and_(members.c.project_id == Project.id, _people_seen(caller, people.c.id)),
         fields={
             "id": Field(Kind.id, people.c.id),
             "email": Field(Kind.string, people.c.email),
@@ -235,15 +259,36 @@ def _team_rows() -> RelatedRows:
     )
 
 
-def _guest_rows() -> RelatedRows:
+def _guest_rows(caller: Caller | None = None) -> RelatedRows:
     guests, people = ProjectGuest.__table__, User.__table__
     return RelatedRows(
         source=guests.join(people, people.c.id == guests.c.user_id),
-        link=guests.c.project_id == Project.id,
+        link=and_(guests.c.project_id == Project.id, _people_seen(caller, people.c.id)),
         fields={
             "id": Field(Kind.id, people.c.id),
             "email": Field(Kind.string, people.c.email),
         },
+    )
+
+
+def _people_seen(caller: Caller | None, user_id: Any) -> ColumnElement[bool]:
+    # Without a caller (the declaration that documents the list) every row counts; each request
+    # replaces it with its caller's rule through `people_filters`.
+    return true() if caller is None else _only_self(caller, user_id)
+
+
+_TEAM_FIELDS = ("id", "email", "space.id", "space.name", "added_at")
+_GUEST_FIELDS = ("id", "email")
+
+
+async def people_filters(_session: AsyncSession, caller: Caller) -> Extension:
+    """`team` and `guests` filters that match only the people the caller may see: guests and
+    tax advisors only themselves, so a filter cannot probe others' ids or e-mails."""
+    return Extension(
+        filters={
+            "team": Relation(related=lambda: _team_rows(caller), field_names=_TEAM_FIELDS),
+            "guests": Relation(related=lambda: _guest_rows(caller), field_names=_GUEST_FIELDS),
+        }
     )
 
 
@@ -290,11 +335,9 @@ project_listing = Listing(
             "start_date": Field(Kind.date, Project.start_date, nullable=True),
             "end_date": Field(Kind.date, Project.end_date, nullable=True),
             "tags": Relation(related=_tag_rows, field_names=("title",)),
-            "team": Relation(
-                related=_team_rows,
-                field_names=("id", "email", "space.id", "space.name", "added_at"),
-            ),
-            "guests": Relation(related=_guest_rows, field_names=("id", "email")),
+            # Replaced per request by `people_filters` (caller-aware); declared here for the docs.
+            "team": Relation(related=_team_rows, field_names=_TEAM_FIELDS),
+            "guests": Relation(related=_guest_rows, field_names=_GUEST_FIELDS),
         },
         modes={"archived": archived_mode(Project.deleted_at)},
     ),
@@ -305,37 +348,28 @@ project_listing = Listing(
         "created_at": _created_at,
     },
     default_sort=("title",),
-    includes=("team", "guests", "tags", "client"),
-    extensions=(values.listing_extension(EntityType.project, Project.custom_fields),),
+    includes=("team", "guests", "tags", "client", "computed_fields"),
+    extensions=(
+        values.listing_extension(EntityType.project, Project.custom_fields),
+        people_filters,
+        project_totals.sorts,
+    ),
 )
 
 # -- project types and portfolios -----------------------------------------------------------
 
 
-def _project_type(row: ProjectType, _tree: IncludeTree, _caller: Caller) -> dict[str, Any]:
-    rendered = project_type_data(row)
-    assert rendered is not None
-    return rendered
-
-
-project_types = Resource(
-    name="project-types",
-    model=ProjectType,
-    render=_project_type,
-    lookups={"id": by_column(ProjectType.id)},
-)
 _type_title = Field(Kind.string, ProjectType.title)
 _type_order = Field(Kind.number, ProjectType.order)
-project_type_listing = Listing(
-    resource=project_types,
-    key="project-types",
-    filters=FilterSpec(
-        fields={
-            "title": _type_title,
-            "shortcode": Field(Kind.string, ProjectType.shortcode, nullable=True),
-            "is_default": Field(Kind.boolean, ProjectType.is_default),
-        }
-    ),
+project_type_listing = table_listing(
+    "project-types",
+    ProjectType,
+    project_type_data,
+    filters={
+        "title": _type_title,
+        "shortcode": Field(Kind.string, ProjectType.shortcode, nullable=True),
+        "is_default": Field(Kind.boolean, ProjectType.is_default),
+    },
     sorts={"order": _type_order, "title": _type_title},
     default_sort=("order", "title"),
 )

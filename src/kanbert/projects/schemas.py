@@ -43,6 +43,16 @@ class TeamMemberData(UserData):
     added_at: str
 
 
+class ComputedFieldsData(BaseModel):
+    """Totals over the active tasks and the efforts of a project, phase, milestone or epic
+    that the caller sees (a milestone's efforts are those on its tasks)."""
+
+    tasks_total: int
+    tasks_open: int = Field(description="Tasks in Backlog, New or WIP.")
+    hours_logged: float = Field(description="Hours of the efforts the caller sees.")
+    hours_estimated: float
+
+
 class ProjectData(BaseModel):
     id: str
     external_id: str | None
@@ -67,6 +77,9 @@ class ProjectData(BaseModel):
     team: list[TeamMemberData] | None = Field(None, description="Only with `include=team`.")
     guests: list[UserData] | None = Field(None, description="Only with `include=guests`.")
     tags: list[TagData] | None = Field(None, description="Only with `include=tags`.")
+    computed_fields: ComputedFieldsData | None = Field(
+        None, description="Only with `include=computed_fields`."
+    )
 
 
 class PortfolioData(ProjectGroupData):

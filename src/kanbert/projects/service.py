@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, cast, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.clients.models import Client
 from kanbert.clients.resource import clients
+from kanbert.comments.models import Comment
 from kanbert.companies import common
 from kanbert.custom_fields.models import EntityType
+from kanbert.efforts.models import Effort
+from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field, not_found
 from kanbert.kit.html import sanitize_html
 from kanbert.kit.records import ensure_unique
 from kanbert.kit.resource import IncludeTree
+from kanbert.kit.settings import setting_of_space
 from kanbert.kit.shortcodes import free_shortcode
 from kanbert.lookups.service import referenced_tags
 from kanbert.projects.models import (
@@ -29,12 +33,10 @@ from kanbert.projects.models import (
 )
 from kanbert.projects.resource import projects
 from kanbert.projects.schemas import (
-    PortfolioBody,
     ProjectCreate,
     ProjectFields,
-    ProjectTypeCreate,
-    ProjectTypeUpdate,
 )
+from kanbert.tasks.models import Task
 from kanbert.users.models import User, UserType
 from kanbert.users.resource import LIMITED_TYPES
 
@@ -82,11 +84,42 @@ async def update_project(
     for name in _NOT_NULL:
         if name in body.model_fields_set and getattr(body, name) is None:
             raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
+    shortcode, client_id = project.shortcode, project.client_id
     await _apply(session, caller, project, body, creating=False)
     common.touch(project)
     await common.flush(session)
     await _write_links(session, caller, project, body, team=body.team)
+    await _tasks_follow(session, project, shortcode != project.shortcode, client_id)
     return await _reloaded(session, caller, project)
+
+
+async def _tasks_follow(
+    session: AsyncSession, project: Project, new_shortcode: bool, old_client_id: str
+) -> None:
+    """Keep the project's tasks in step with it in one UPDATE: their `uri` is
+    `<shortcode>-<number>` and their `client_id` always the project's (efforts' too)."""
+    changes: dict[str, object] = {}
+    if new_shortcode:
+        changes["uri"] = literal(f"{project.shortcode}-", String) + cast(Task.number, String)
+    if project.client_id != old_client_id:
+        changes["client_id"] = project.client_id
+        # Efforts bill to their project's client as well.
+        await session.execute(
+            update(Effort)
+            .where(Effort.project_id == project.id)
+            .values(client_id=project.client_id, updated_at=project.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    if not changes:
+        return
+    # The rendered tasks changed, so their `updated_at` (and ETag) moves too.
+    changes["updated_at"] = project.updated_at
+    await session.execute(
+        update(Task)
+        .where(Task.project_id == project.id)
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def archive_project(session: AsyncSession, caller: Caller, project: Project) -> None:
@@ -100,10 +133,25 @@ async def restore_project(session: AsyncSession, caller: Caller, project: Projec
     return await _reloaded(session, caller, project)
 
 
-async def force_delete_project(session: AsyncSession, caller: Caller, project: Project) -> None:
-    # Team, guest and tag links go with the row (ON DELETE CASCADE).
+async def force_delete_project(
+    session: AsyncSession, caller: Caller, project: Project
+) -> list[str]:
+    """Delete the project for good; returns the ids of the files whose bytes are to go.
+
+    Team, guest and tag links, tasks (with their comments) and phases go with the row
+    (ON DELETE CASCADE); the file rows of all of them, which have no foreign key, are
+    removed first, while their owners can still be found.
+    """
     ensure_may_write(caller)
+    task_ids = select(Task.id).where(Task.project_id == project.id)
+    comment_ids = select(Comment.id).where(Comment.task_id.in_(task_ids))
+    dropped = [
+        *await drop_files_of(session, caller.space_id, "comment", comment_ids),
+        *await drop_files_of(session, caller.space_id, "task", task_ids),
+        *await drop_files_of(session, caller.space_id, "project", [project.id]),
+    ]
     await common.force_delete(session, project)
+    return dropped
 
 
 async def add_team_member(
@@ -177,8 +225,9 @@ async def _apply(
         project.shortcode = body.shortcode
     for field, model, noun in _SETTINGS:
         if field in given:
-            await _assign_setting(
-                session, caller, project, field, model, getattr(body, field), noun
+            value = getattr(body, field)
+            setattr(
+                project, field, await setting_of_space(session, caller, model, value, field, noun)
             )
     if project.start_date and project.end_date and project.end_date < project.start_date:
         raise invalid_field("end_date", "The end date must be on or after the start date.")
@@ -193,25 +242,6 @@ async def _apply(
         await _users(session, caller, body.guests, "guests", guests=True)
     if body.tag_ids:
         await referenced_tags(session, caller, body.tag_ids, "tag_ids")
-
-
-async def _assign_setting(
-    session: AsyncSession,
-    caller: Caller,
-    project: Project,
-    field: str,
-    model: type[ProjectType] | type[Portfolio],
-    value: str | None,
-    noun: str,
-) -> None:
-    """A project type or portfolio of this space (they are deleted, never archived)."""
-    if value is not None:
-        found = await session.scalar(
-            select(model.id).where(model.id == value, model.space_id == caller.space_id)
-        )
-        if found is None:
-            raise invalid_field(field, f"The selected {noun} does not exist.")
-    setattr(project, field, value)
 
 
 async def _client_id(session: AsyncSession, caller: Caller, client_id: str | None) -> str:
@@ -320,36 +350,9 @@ async def _reloaded(
 # -- project types and portfolios -----------------------------------------------------------
 
 
-async def create_project_type(
-    session: AsyncSession, caller: Caller, body: ProjectTypeCreate
-) -> ProjectType:
-    row = ProjectType(space_id=caller.space_id)
-    common.assign_plain(row, body, ("title", "shortcode", "color", "order", "is_default"))
-    row.order = body.order
-    row.is_default = body.is_default
-    session.add(row)
-    await _single_default(session, caller, row)
-    await common.flush(session)
-    return row
-
-
-async def update_project_type(
-    session: AsyncSession, caller: Caller, row: ProjectType, body: ProjectTypeUpdate
-) -> ProjectType:
-    for name in ("title", "order", "is_default"):
-        if name in body.model_fields_set and getattr(body, name) is None:
-            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
-    common.assign_plain(row, body, ("title", "shortcode", "color", "order", "is_default"))
-    common.touch(row)
-    await _single_default(session, caller, row)
-    await common.flush(session)
-    return row
-
-
-async def _single_default(session: AsyncSession, caller: Caller, row: ProjectType) -> None:
-    # One default per space: naming a new default demotes the old one.
+async def single_default(session: AsyncSession, caller: Caller, row: ProjectType) -> None:
+    """One default project type per space: naming a new default demotes the old one."""
     if row.is_default:
-        await common.flush(session)
         await session.execute(
             update(ProjectType)
             .where(
@@ -360,23 +363,3 @@ async def _single_default(session: AsyncSession, caller: Caller, row: ProjectTyp
             .values(is_default=False)
             .execution_options(synchronize_session=False)
         )
-
-
-async def create_portfolio(session: AsyncSession, caller: Caller, body: PortfolioBody) -> Portfolio:
-    row = Portfolio(space_id=caller.space_id, title=body.title)
-    session.add(row)
-    await common.flush(session)
-    return row
-
-
-async def update_portfolio(session: AsyncSession, row: Portfolio, body: PortfolioBody) -> Portfolio:
-    row.title = body.title
-    common.touch(row)
-    await common.flush(session)
-    return row
-
-
-async def delete_setting(session: AsyncSession, row: ProjectType | Portfolio) -> None:
-    # A hard delete: projects keep existing without it (their reference is ON DELETE SET NULL).
-    await session.delete(row)
-    await common.flush(session)

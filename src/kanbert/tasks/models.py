@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from kanbert.clients.models import Client
 from kanbert.db.base import (
     Archivable,
     Base,
@@ -146,6 +147,8 @@ class Task(SpaceOwned, ExternallyIdentified, Timestamped, Archivable, Base):
     )
 
     project: Mapped[Project] = relationship(lazy="raise")
+    # Read-only: `client_id` is written from the project, never through this relation.
+    client: Mapped[Client] = relationship(lazy="raise", viewonly=True)
     assignee: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[assignee_id])
     priority_option: Mapped[PriorityOption | None] = relationship(lazy="raise")
     phase: Mapped[Phase | None] = relationship(lazy="raise")
