@@ -129,10 +129,10 @@ def test_guests_see_only_public_comments(board: Board) -> None:
     assert ids_in(rows) == [public["id"], public_reply["id"]]
     shown = made(guest.get(f"/tasks/comments/{public['id']}"), 200)
     assert ids_in(shown["sub_comments"]) == [public_reply["id"]]
-    for invisible in (hidden, hidden_reply):
+    # A reply under a non-public comment is non-public too: it names a hidden parent.
+    assert under_hidden["is_public"] is False
+    for invisible in (hidden, hidden_reply, under_hidden):
         assert guest.get(f"/tasks/comments/{invisible['id']}").status_code == 404
-    # Public, but only reachable under a comment the guest cannot see: shown by id only.
-    assert guest.get(f"/tasks/comments/{under_hidden['id']}").status_code == 200
     assert guest.get(f"/tasks/{board.ids['hidden_task']}/comments").status_code == 404
 
     # The team sees everything.

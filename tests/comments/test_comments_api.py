@@ -307,3 +307,23 @@ def test_update_answers_with_the_whole_thread(board: Board) -> None:
     shown = made(api.get(f"/tasks/comments/{root['id']}"), 200)
     assert shown["sub_comments"][0]["comment"] == "b"
     assert shown["sub_comments"][0]["updated_at"] >= shown["sub_comments"][0]["created_at"]
+
+
+def test_replies_are_never_more_public_than_what_they_answer(board: Board) -> None:
+    api = board.space.api
+    hidden = board.comment(comment="<p>team only</p>", is_public=False)
+    # Not asked for: inherited. Asked for public under a non-public comment: refused.
+    reply = board.comment(parent_comment_id=hidden["id"], comment="<p>re</p>")
+    assert reply["is_public"] is False
+    loud = api.post(
+        "/tasks/comments",
+        json={"task_id": board.ids["task"], "parent_comment_id": hidden["id"], "is_public": True},
+    )
+    assert loud.status_code == 422 and "is_public" in loud.json()["errors"]
+    # Hiding a comment hides its whole thread.
+    top = board.comment(comment="<p>open</p>")
+    child = board.comment(parent_comment_id=top["id"], comment="<p>child</p>")
+    grandchild = board.comment(parent_comment_id=child["id"], comment="<p>grandchild</p>")
+    assert made(api.patch(f"/tasks/comments/{top['id']}", json={"is_public": False}), 200)
+    for row in (child, grandchild):
+        assert made(api.get(f"/tasks/comments/{row['id']}"), 200)["is_public"] is False

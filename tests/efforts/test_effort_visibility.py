@@ -6,7 +6,17 @@ from __future__ import annotations
 from kanbert.auth.scopes import ALL_SCOPES
 from kanbert.users.models import UserType
 
-from effort_work import WITHOUT_EXTENDED, client, effort, ids, made, project
+from effort_work import (
+    WITHOUT_EXTENDED,
+    add_epic,
+    add_phase,
+    add_task,
+    client,
+    effort,
+    ids,
+    made,
+    project,
+)
 from support import Api, Space
 
 
@@ -119,3 +129,42 @@ def test_guests_and_tax_advisors_see_and_write_only_their_own(space: Space) -> N
         assert "only on projects they are a guest of" in admin.json()["message"]
         assert guest_api.patch(f"/efforts/{mine['id']}", json={"hours": 3}).status_code == 200
         assert guest_api.delete(f"/efforts/{mine['id']}").status_code == 204
+
+
+def test_own_efforts_do_not_reveal_what_their_author_no_longer_sees(space: Space) -> None:
+    """Anna keeps her effort on a private project after leaving its team, but the project,
+    its client's task and phase do not show through it — in the effort or in the summary."""
+    anna = space.add_user("anna@example.com")
+    anna_api = space.token(ALL_SCOPES, user_id=anna)
+    private = project(space.api, client(space.api)["id"], title="Secret", is_private=True)
+    assert space.api.put(f"/projects/{private['id']}/team/{anna}").status_code == 200
+    task = add_task(space, private["id"], title="secret task")
+    phase = add_phase(space, private["id"], "Secret phase")
+    epic = add_epic(space, private["id"], "Secret epic")
+    mine = effort(
+        anna_api, project_id=private["id"], task_id=task["id"], phase_id=phase, epic_id=epic
+    )
+    assert mine["project"]["id"] == private["id"] and mine["task"]["title"] == "secret task"
+
+    assert space.api.delete(f"/projects/{private['id']}/team/{anna}").status_code == 204
+    assert anna_api.get(f"/projects/{private['id']}").status_code == 404
+    shown = anna_api.get(f"/efforts/{mine['id']}").json()
+    assert (shown["project"], shown["task"], shown["phase"], shown["epic"]) == (None,) * 4
+    assert shown["hours"] == mine["hours"]  # still hers
+    summary = anna_api.get("/efforts/summary", params={"group_by": "project,task"}).json()
+    assert [(g["project"], g["task"]) for g in summary["data"]] == [(None, None)]
+    # Those who see the project still see it all.
+    full = space.api.get(f"/efforts/{mine['id']}").json()
+    assert full["project"]["id"] == private["id"] and full["task"]["id"] == task["id"]
+
+
+def test_a_moved_task_leaves_the_efforts_of_its_old_project(space: Space) -> None:
+    acme = client(space.api)["id"]
+    old, new = project(space.api, acme, title="Old"), project(space.api, acme, title="New")
+    moving = made(space.api.post("/tasks", json={"title": "Moving", "project_id": old["id"]}))
+    logged = effort(space.api, user_id=space.owner_id, project_id=old["id"], task_id=moving["id"])
+    moved = space.api.patch(f"/tasks/{moving['id']}", json={"project_id": new["id"]})
+    assert moved.status_code == 200, moved.text
+    shown = space.api.get(f"/efforts/{logged['id']}").json()
+    # The effort stays on the project it was logged on, without a task of another project.
+    assert shown["project"]["id"] == old["id"] and shown["task"] is None

@@ -266,7 +266,7 @@ def test_computed_fields_count_visible_live_tasks(space: Space) -> None:
     # A guest counts only the public tasks (and their own efforts) they may see.
     guest_id = space.add_user("guest@example.com", UserType.guest)
     assert api.put(f"/projects/{owner['id']}/guests/{guest_id}").status_code == 200
-    guest = space.token(["client:read"], name="guest", user_id=guest_id)
+    guest = space.token(["task-management:read", "efforts:read"], name="guest", user_id=guest_id)
     seen = guest.get(f"/phases/{design['id']}", params=computed).json()
     assert seen["computed_fields"] == {
         "tasks_total": 3,

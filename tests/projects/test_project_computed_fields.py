@@ -103,7 +103,9 @@ def test_show_takes_the_include(setup: Setup) -> None:
 
 
 def test_a_guest_counts_only_public_tasks(setup: Setup) -> None:
-    guest = setup.space.token(["client:read"], name="guest", user_id=setup.ids["guest"])
+    guest = setup.space.token(
+        ["task-management:read", "efforts:read"], name="guest", user_id=setup.ids["guest"]
+    )
     assert setup.totals(guest) == {
         "ALP": {"tasks_total": 3, "tasks_open": 1, "hours_logged": 0.5, "hours_estimated": 6.5},
         "BRV": {"tasks_total": 1, "tasks_open": 1, "hours_logged": 0, "hours_estimated": 7.0},
@@ -184,7 +186,9 @@ def test_totals_cost_no_extra_statements(world: World, setup: Setup) -> None:
 
 
 def test_a_tasks_project_takes_the_include(setup: Setup) -> None:
-    guest = setup.space.token(["task-management:read"], name="guest", user_id=setup.ids["guest"])
+    guest = setup.space.token(
+        ["task-management:read", "efforts:read"], name="guest", user_id=setup.ids["guest"]
+    )
     response = guest.get("/tasks", params={"include": "project.computed_fields"})
     assert response.status_code == 200, response.text
     totals = {
@@ -195,3 +199,25 @@ def test_a_tasks_project_takes_the_include(setup: Setup) -> None:
         "ALP": {"tasks_total": 3, "tasks_open": 1, "hours_logged": 0.5, "hours_estimated": 6.5},
         "BRV": {"tasks_total": 1, "tasks_open": 1, "hours_logged": 0, "hours_estimated": 7.0},
     }
+
+
+def test_totals_need_the_scopes_of_what_they_count(space: Space) -> None:
+    """A token without task-management:read / efforts:read learns nothing about tasks or
+    efforts through a project's totals: those totals are null."""
+    client = _made(space.api.post("/clients", json={"name": "Scoped"}))
+    project = _made(space.api.post("/projects", json={"title": "Scoped", "client_id": client}))
+    add_task(space.world, project, estimated_hours=Decimal("3"))
+    computed = {"include": "computed_fields"}
+    full = space.api.get(f"/projects/{project}", params=computed).json()["computed_fields"]
+    assert full["tasks_total"] == 1 and full["hours_estimated"] == 3.0
+    bare = space.token([]).get(f"/projects/{project}", params=computed)
+    assert bare.status_code == 200, bare.text
+    assert bare.json()["computed_fields"] == {
+        "tasks_total": None,
+        "tasks_open": None,
+        "hours_logged": None,
+        "hours_estimated": None,
+    }
+    tasks_only = space.token(["task-management:read"]).get(f"/projects/{project}", params=computed)
+    assert tasks_only.json()["computed_fields"]["tasks_total"] == 1
+    assert tasks_only.json()["computed_fields"]["hours_logged"] is None

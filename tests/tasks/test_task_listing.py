@@ -251,8 +251,12 @@ def test_guests_see_only_public_tasks_of_their_projects(board: Board, kind: User
         f"/tasks/{board.tasks['Alpha']}", params={"include": "sub_tasks,watchers"}
     ).json()
     assert [sub["title"] for sub in shown["sub_tasks"]] == ["Delta"]
-    # Guests see no user records but their own, also among watchers.
+    # Guests see no user records but their own, also among watchers and in their filters.
     assert [user["id"] for user in shown["watchers"]] == [guest]
+    assert board.matching(f'watchers any (id = "{board.users["bob"]}")', limited) == set()
+    assert board.matching('watchers any (email startswith "bob")', limited) == set()
+    assert board.matching(f'watchers any (id = "{guest}")', limited) == {"Alpha"}
+    assert board.matching(f'watchers any (id = "{board.users["bob"]}")') == {"Alpha"}
     # A parent hidden from guests takes its sub-tasks along: they inherit `is_public`.
     made(api.patch(f"/tasks/{board.tasks['Alpha']}", json={"is_public": False}), 200)
     assert limited.get(f"/tasks/{board.tasks['Delta']}").status_code == 404

@@ -153,6 +153,13 @@ def test_defaults_find_by_and_etag(space: Space) -> None:
     assert fresh.json()["estimated_hours"] == 3
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -166,7 +173,11 @@ def test_defaults_find_by_and_etag(space: Space) -> None:
         ("watcher_ids", ["nope"]),
         ("estimated_hours", -1),
         ("status", "Done"),
+        ("estimated_hours", 9999999999.999),  # rounds past the column's 10 digits
         ("due_date_settings", {"x": "y" * 5000}),
+        ("due_date_settings", _nested(40)),  # small, but too deep to answer with
+        ("list_sorting", 2**31),
+        ("due_date", "0001-01-01"),  # PostgreSQL's driver would store -infinity
         ("title", ""),
     ],
 )
@@ -505,3 +516,20 @@ def test_priority_options(space: Space, other_space: Space) -> None:
     assert reader.patch(f"/priority-options/{high['id']}", json={"title": "X"}).status_code == 403
     assert reader.delete(f"/priority-options/{high['id']}").status_code == 403
     assert other_space.api.delete(f"/priority-options/{high['id']}").status_code == 404
+
+
+def test_task_numbers_and_sorting_stay_in_range_and_leave_the_project_alone(
+    space: Space,
+) -> None:
+    api = space.api
+    proj = project(api, client(api))
+    etag = api.get(f"/projects/{proj['id']}").headers["etag"]
+    last = task(api, proj["id"], "Parked at the end", list_sorting=2**31 - 1)
+    after = task(api, proj["id"], "After it")
+    assert (last["list_sorting"], after["list_sorting"]) == (2**31 - 1, 2**31 - 1)
+    # Numbering tasks is not a change of the project: its ETag holds for If-Match.
+    assert api.get(f"/projects/{proj['id']}").headers["etag"] == etag
+    renamed = api.patch(
+        f"/projects/{proj['id']}", json={"title": "New"}, headers={"If-Match": etag}
+    )
+    assert renamed.status_code == 200, renamed.text

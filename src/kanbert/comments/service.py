@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, insert, not_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, delete, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.comments.models import Comment
@@ -15,10 +13,13 @@ from kanbert.comments.schemas import CommentCreate, CommentFields
 from kanbert.companies import common
 from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
-from kanbert.kit.errors import conflict, forbidden, invalid_field
+from kanbert.kit.errors import forbidden, invalid_field
 from kanbert.kit.html import sanitize_html
+from kanbert.kit.timefmt import utcnow
+from kanbert.projects.service import lock_project
 from kanbert.tasks.models import Task, task_watchers
 from kanbert.tasks.visibility import is_limited, task_visible
+from kanbert.tasks.watchers import add_watchers
 from kanbert.users.models import User
 from kanbert.users.resource import is_archived
 
@@ -38,9 +39,11 @@ _MENTIONED_ID = re.compile(r'<mention\b[^>]*\bdata-id="([^"]*)"')
 
 async def create_comment(session: AsyncSession, caller: Caller, body: CommentCreate) -> Comment:
     task = await _visible_task(session, caller, body.task_id)
-    if body.parent_comment_id is not None:
-        await _check_parent(session, caller, task, body.parent_comment_id)
     is_public = _is_public(caller, body, default=True)
+    if body.parent_comment_id is not None:
+        await lock_project(session, task.project_id)
+        parent = await _check_parent(session, caller, task, body.parent_comment_id)
+        is_public = _within_parent(parent, body, is_public)
     comment = Comment(
         space_id=caller.space_id,
         task_id=task.id,
@@ -64,7 +67,14 @@ async def update_comment(
         raise forbidden("Only the author of a comment or an integration may change it.")
     given = body.model_fields_set
     if "is_public" in given:
+        task = await session.get_one(Task, comment.task_id)
+        await lock_project(session, task.project_id)
         comment.is_public = _is_public(caller, body, default=comment.is_public)
+        if comment.parent_comment_id is not None:
+            parent = await session.get_one(Comment, comment.parent_comment_id)
+            comment.is_public = _within_parent(parent, body, comment.is_public)
+        if not comment.is_public:
+            await _hide_replies(session, comment)
     if "comment" in given:
         comment.comment = _cleaned(body.comment)
         task = await session.get_one(Task, comment.task_id)
@@ -108,7 +118,30 @@ async def _visible_task(session: AsyncSession, caller: Caller, task_id: str) -> 
     return task
 
 
-async def _check_parent(session: AsyncSession, caller: Caller, task: Task, parent_id: str) -> None:
+def _within_parent(parent: Comment, body: CommentFields, is_public: bool) -> bool:
+    """A reply is never more public than what it answers (D): a guest must not be able to
+    read a public reply that names a hidden comment as its parent."""
+    if parent.is_public or not is_public:
+        return is_public
+    if "is_public" in body.model_fields_set:
+        raise invalid_field("is_public", "A reply to a non-public comment cannot be public.")
+    return False
+
+
+async def _hide_replies(session: AsyncSession, comment: Comment) -> None:
+    replies = await _descendant_ids(session, comment)
+    if replies:
+        await session.execute(
+            update(Comment)
+            .where(Comment.id.in_(replies), Comment.is_public.is_(True))
+            .values(is_public=False, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def _check_parent(
+    session: AsyncSession, caller: Caller, task: Task, parent_id: str
+) -> Comment:
     """A reply answers a comment of the same task that the caller sees, and stays within
     `MAX_REPLY_DEPTH` levels."""
     links = await _thread_links(session, task.id)
@@ -122,6 +155,8 @@ async def _check_parent(session: AsyncSession, caller: Caller, task: Task, paren
         raise invalid_field(
             "parent_comment_id", f"Replies may nest at most {MAX_REPLY_DEPTH} levels deep."
         )
+    found: Comment = parent
+    return found
 
 
 def _is_public(caller: Caller, body: CommentFields, default: bool) -> bool:
@@ -168,18 +203,7 @@ async def _watch_mentioned(
             )
         ).all()
     )
-    await _add_watchers(session, task.id, sorted(users - watching))
-
-
-async def _add_watchers(session: AsyncSession, task_id: str, user_ids: Iterable[str]) -> None:
-    rows = [{"task_id": task_id, "user_id": user_id} for user_id in user_ids]
-    if not rows:
-        return
-    try:
-        await session.execute(insert(task_watchers), rows)
-    except IntegrityError:
-        # Another request made one of them a watcher in the meantime.
-        raise conflict("A concurrent change conflicts with this request; retry it.") from None
+    await add_watchers(session, task.id, sorted(users - watching))
 
 
 # -- threads --------------------------------------------------------------------------------

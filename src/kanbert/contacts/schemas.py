@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
 from kanbert.companies.schemas import (
@@ -14,7 +12,7 @@ from kanbert.companies.schemas import (
     IdRef,
     Text,
 )
-from kanbert.kit.schemas import RequestBody
+from kanbert.kit.schemas import Day, RequestBody
 
 
 class CompanyRef(RequestBody):
@@ -32,7 +30,7 @@ class ContactFields(CrmBody):
     title_suffix: Text | None = None
     position: Text | None = None
     locale: Text | None = None
-    birthday: date | None = None
+    birthday: Day | None = None
     fax: Text | None = None
     telephone: Text | None = None
     telephone_private: Text | None = None

@@ -23,11 +23,12 @@ from kanbert.kit.resource import (
     table_listing,
 )
 from kanbert.kit.timefmt import format_date, format_datetime
-from kanbert.phases.models import Phase
+from kanbert.phases.models import Epic, Phase
 from kanbert.phases.render import epic_data, phase_data
 from kanbert.projects.models import Project
 from kanbert.projects.resource import project_data, project_visible, projects
 from kanbert.tasks.models import Task
+from kanbert.tasks.visibility import task_visible
 from kanbert.users.models import User
 from kanbert.users.resource import LIMITED_TYPES, user_data, with_space
 
@@ -99,16 +100,34 @@ def effort_data(effort: Effort, _tree: IncludeTree, caller: Caller) -> dict[str,
 
 
 def _eager() -> tuple[Any, ...]:
+    return (with_space(Effort.user), selectinload(Effort.effort_type))
+
+
+def _seen(attribute: Any, rule: ColumnElement[bool] | None) -> Any:
+    return selectinload(attribute if rule is None else attribute.and_(rule))
+
+
+def in_visible_project(model: Any, caller: Caller) -> ColumnElement[bool] | None:
+    """`model` rows (phases, epics) of projects the caller sees."""
+    rule = project_visible(caller)
+    if rule is None:
+        return None
+    seen = select(Project.id).where(Project.space_id == caller.space_id, rule)
+    return model.project_id.in_(seen)
+
+
+def _eager_for(caller: Caller) -> tuple[Any, ...]:
+    """What an effort points at, loaded only where the caller may see it (else rendered null):
+    a user's own effort stays theirs after they leave a private project, but the project, its
+    client and its tasks do not become visible through it."""
     return (
-        with_space(Effort.user),
-        selectinload(Effort.project).options(*projects.eager()),
-        selectinload(Effort.client).options(*clients.eager()),
-        selectinload(Effort.task),
-        selectinload(Effort.phase).options(
+        _seen(Effort.project, project_visible(caller)).options(*projects.eager()),
+        _seen(Effort.client, clients.visible(caller)).options(*clients.eager()),
+        _seen(Effort.task, task_visible(caller)),
+        _seen(Effort.phase, in_visible_project(Phase, caller)).options(
             selectinload(Phase.phase_type), selectinload(Phase.group)
         ),
-        selectinload(Effort.epic),
-        selectinload(Effort.effort_type),
+        _seen(Effort.epic, in_visible_project(Epic, caller)),
     )
 
 
@@ -117,6 +136,7 @@ efforts = Resource(
     model=Effort,
     render=effort_data,
     eager=_eager,
+    eager_for=_eager_for,
     visible=effort_visible,
     lookups={"id": by_column(Effort.id), "external_id": by_external_id(Effort)},
     # ProjectData renders the project's custom fields: their definitions are loaded once.

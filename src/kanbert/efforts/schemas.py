@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from kanbert.clients.schemas import ClientData, External, IdRef, Name
 from kanbert.efforts.models import EffortKind
-from kanbert.kit.schemas import RequestBody
+from kanbert.kit.schemas import Day, RequestBody
 from kanbert.phases.schemas import EpicData, PhaseData
 from kanbert.projects.schemas import ProjectData
 from kanbert.users.schemas import UserData
@@ -58,7 +57,7 @@ class EffortData(BaseModel):
 class EffortFields(RequestBody):
     """A PATCH body: only the fields sent change."""
 
-    date: dt.date | None = None
+    date: Day | None = None
     hours: Hours | None = None
     type: EffortKind | None = Field(
         None, description="Optional; must agree with project_id (project effort ⇔ a project)."
@@ -78,7 +77,7 @@ class EffortFields(RequestBody):
 
 
 class EffortCreate(EffortFields):
-    date: dt.date
+    date: Day
     hours: Hours
 
 

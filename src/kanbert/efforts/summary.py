@@ -34,8 +34,9 @@ from kanbert.kit.errors import bad_request
 from kanbert.kit.listing import compile_filter
 from kanbert.kit.resource import extend_listing, prepare_rendering
 from kanbert.projects.models import Project
-from kanbert.projects.resource import project_data, projects
+from kanbert.projects.resource import project_data, project_visible, projects
 from kanbert.tasks.models import Task
+from kanbert.tasks.visibility import task_visible
 from kanbert.users.models import User
 from kanbert.users.resource import user_data
 
@@ -52,17 +53,24 @@ class EntityKey:
     model: Any
     render: Render
     options: Callable[[], Sequence[Any]] = lambda: ()
+    # Records the caller may not see render as null, as in EffortData.
+    visible: Callable[[Caller], Any] = lambda caller: None
 
 
 ENTITY_KEYS: dict[str, EntityKey] = {
     "client": EntityKey(
-        Effort.client_id, Client, lambda row, caller: client_data(row, caller), clients.eager
+        Effort.client_id,
+        Client,
+        lambda row, caller: client_data(row, caller),
+        clients.eager,
+        clients.visible,
     ),
     "project": EntityKey(
         Effort.project_id,
         Project,
         lambda row, caller: project_data(row, {}, caller),
         projects.eager,
+        project_visible,
     ),
     "user": EntityKey(
         Effort.user_id,
@@ -73,7 +81,12 @@ ENTITY_KEYS: dict[str, EntityKey] = {
     "effort_type": EntityKey(
         Effort.effort_type_id, EffortType, lambda row, _caller: effort_type_data(row)
     ),
-    "task": EntityKey(Effort.task_id, Task, lambda row, _caller: task_reference(row)),
+    "task": EntityKey(
+        Effort.task_id,
+        Task,
+        lambda row, _caller: task_reference(row),
+        visible=task_visible,
+    ),
 }
 PERIOD_KEYS = ("date", "week", "month")
 KEYS = (*ENTITY_KEYS, *PERIOD_KEYS)
@@ -170,6 +183,9 @@ async def _records(
             continue
         ids = {row[position] for row in rows if row[position] is not None}
         query = select(entity.model).where(entity.model.id.in_(ids)).options(*entity.options())
+        rule = entity.visible(caller)
+        if rule is not None:
+            query = query.where(rule)
         found[name] = {record.id: record for record in await session.scalars(query)} if ids else {}
     if "project" in found:
         await prepare_rendering(projects, {}, session, caller)  # the projects' custom fields

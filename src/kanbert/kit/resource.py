@@ -59,6 +59,9 @@ class Resource:
     render: Renderer
     # Relations every rendering needs (e.g. `primary_contact.space`), loaded in batches.
     eager: Callable[[], Sequence[_AbstractLoad]] = lambda: ()
+    # Relations whose loading depends on who asks (a referenced record the caller may not see
+    # is loaded as None).
+    eager_for: Callable[[Caller], Sequence[_AbstractLoad]] = lambda caller: ()
     includes: Mapping[str, Include] = field(default_factory=dict)
     # Extra visibility rules on top of the space (private projects, guests …).
     visible: Callable[[Caller], ColumnElement[bool] | None] = lambda caller: None
@@ -78,7 +81,7 @@ class Resource:
         return query if extra is None else query.where(extra)
 
     def load_options(self, tree: IncludeTree, caller: Caller) -> list[_AbstractLoad]:
-        options = list(self.eager())
+        options = [*self.eager(), *self.eager_for(caller)]
         for name, subtree in tree.items():
             include = self.includes[name]
             if include.load is not None:

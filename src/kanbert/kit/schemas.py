@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, field_validator
+from pydantic import AfterValidator, BaseModel, field_validator
 
 Item = TypeVar("Item")
+
+# Dates clients send are kept within these years: PostgreSQL's driver stores the extremes of
+# Python's range (0001-01-01, 9999-12-31) as ∓infinity, which no longer compare or group as
+# dates.
+MIN_YEAR, MAX_YEAR = 1000, 2999
+
+
+def _plausible_day(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
 
 
 class Links(BaseModel):

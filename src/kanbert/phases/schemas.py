@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from kanbert.clients.schemas import IdRef, Name
-from kanbert.kit.schemas import RequestBody
+from kanbert.kit.schemas import Day, RequestBody
 from kanbert.projects.schemas import ComputedFieldsData
 
 Text = Annotated[str, StringConstraints(max_length=255)]
@@ -68,8 +67,8 @@ class PhaseFields(RequestBody):
     po_number: Text | None = None
     phase_type_id: IdRef | None = None
     group_id: IdRef | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     dependency_phase_id: IdRef | None = None
     dependency_milestone_id: IdRef | None = None
 
@@ -80,7 +79,7 @@ class PhaseCreate(PhaseFields):
 
 class MilestoneFields(RequestBody):
     title: Name | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     po_number: Text | None = None
     group_id: IdRef | None = None
     dependency_phase_id: IdRef | None = None
@@ -89,7 +88,7 @@ class MilestoneFields(RequestBody):
 
 class MilestoneCreate(MilestoneFields):
     title: Name
-    date: dt.date
+    date: Day
 
 
 class EpicFields(RequestBody):

@@ -22,7 +22,7 @@ from kanbert.phases.schemas import (
     PhaseFields,
 )
 from kanbert.projects.models import Project
-from kanbert.projects.service import ensure_may_write
+from kanbert.projects.service import ensure_may_write, lock_project
 
 # A node of a project's dependency graph: ("phase" | "milestone", id).
 Node = tuple[str, str]
@@ -206,8 +206,7 @@ async def _dependency_graph(session: AsyncSession, project_id: str) -> dict[Node
     half of a cycle; SQLite serialises writers anyway. `FOR NO KEY UPDATE` (key_share) leaves
     foreign-key checks of rows inserted into the project unblocked.
     """
-    lock = select(Project.id).where(Project.id == project_id).with_for_update(key_share=True)
-    await session.execute(lock)
+    await lock_project(session, project_id)
     graph: dict[Node, tuple[Node, ...]] = {}
     for kind, model in (("phase", Phase), ("milestone", Milestone)):
         query = select(model.id, model.dependency_phase_id, model.dependency_milestone_id).where(

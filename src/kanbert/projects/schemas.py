@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -15,7 +14,7 @@ from kanbert.clients.schemas import (
     Name,
     Shortcode,
 )
-from kanbert.kit.schemas import RequestBody
+from kanbert.kit.schemas import Day, RequestBody
 from kanbert.lookups.schemas import TagData
 from kanbert.projects.models import ProjectStatus
 from kanbert.users.schemas import UserData
@@ -43,14 +42,19 @@ class TeamMemberData(UserData):
     added_at: str
 
 
+_NEEDS_TASKS = "Null when the token lacks task-management:read."
+
+
 class ComputedFieldsData(BaseModel):
     """Totals over the active tasks and the efforts of a project, phase, milestone or epic
     that the caller sees (a milestone's efforts are those on its tasks)."""
 
-    tasks_total: int
-    tasks_open: int = Field(description="Tasks in Backlog, New or WIP.")
-    hours_logged: float = Field(description="Hours of the efforts the caller sees.")
-    hours_estimated: float
+    tasks_total: int | None = Field(description=_NEEDS_TASKS)
+    tasks_open: int | None = Field(description="Tasks in Backlog, New or WIP. " + _NEEDS_TASKS)
+    hours_logged: float | None = Field(
+        description="Hours of the efforts the caller sees; null without efforts:read."
+    )
+    hours_estimated: float | None = Field(description=_NEEDS_TASKS)
 
 
 class ProjectData(BaseModel):
@@ -101,8 +105,8 @@ class ProjectFields(RequestBody):
     status: ProjectStatus | None = None
     is_acquisition: bool | None = None
     is_private: bool | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     tag_ids: IdList | None = None
     team: IdList | None = None
     guests: IdList | None = None

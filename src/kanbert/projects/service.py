@@ -52,6 +52,16 @@ WITH_TEAM: IncludeTree = {"team": {}}
 WITH_GUESTS: IncludeTree = {"guests": {}}
 
 
+async def lock_project(session: AsyncSession, project_id: str) -> None:
+    """Serialise writes that check a rule across the project's rows (no dependency or
+    parent cycles, privacy inherited from parents): two concurrent writes cannot each pass a
+    check the other invalidates. PostgreSQL locks the row (`FOR NO KEY UPDATE`, which leaves
+    foreign-key checks of rows inserted into the project unblocked); SQLite serialises writers
+    anyway."""
+    lock = select(Project.id).where(Project.id == project_id).with_for_update(key_share=True)
+    await session.execute(lock)
+
+
 def ensure_may_write(caller: Caller) -> None:
     """Guests and tax advisors read projects only (auth.md §4); others write what they see."""
     if caller.user_type in LIMITED_TYPES:

@@ -199,11 +199,16 @@ def _assignee_email() -> Any:
     return select(table.c.email).where(table.c.id == Task.assignee_id).scalar_subquery()
 
 
-def _watcher_rows() -> RelatedRows:
+def _watcher_rows(caller: Caller | None = None) -> RelatedRows:
+    """Watchers as the filter sees them: for guests and tax advisors only themselves (they see
+    no other user records, so a filter must not probe others' ids or e-mails)."""
     people = User.__table__
+    link = task_watchers.c.task_id == Task.id
+    if caller is not None and is_limited(caller):
+        link = and_(link, task_watchers.c.user_id == caller.user_id)
     return RelatedRows(
         source=task_watchers.join(people, people.c.id == task_watchers.c.user_id),
-        link=task_watchers.c.task_id == Task.id,
+        link=link,
         fields={
             "id": Field(Kind.id, people.c.id),
             "email": Field(Kind.string, people.c.email),
@@ -226,8 +231,8 @@ def _visible_sub_tasks(sub: Any, caller: Caller) -> ColumnElement[bool]:
 
 
 async def sub_task_filters(_session: AsyncSession, caller: Caller) -> Extension:
-    """The `sub_tasks` relation filter; per caller, since a sub-task the caller may not see
-    (or an archived one) must not match."""
+    """The `sub_tasks` and `watchers` relation filters; per caller, since a sub-task the caller
+    may not see (or an archived one) and a user they may not see must not match."""
 
     def rows() -> RelatedRows:
         sub = Task.__table__.alias("sub_task")
@@ -242,8 +247,9 @@ async def sub_task_filters(_session: AsyncSession, caller: Caller) -> Extension:
         )
 
     relation = Relation(related=rows, field_names=("status", "title", "assignee.id"))
+    watchers = Relation(related=lambda: _watcher_rows(caller), field_names=("id", "email"))
     # Relations are merged from extensions as from the listing's own filters.
-    return Extension(filters={"sub_tasks": relation})
+    return Extension(filters={"sub_tasks": relation, "watchers": watchers})
 
 
 def _sub_tasks_in_list(value: str, _ctx: ValueContext) -> ColumnElement[bool] | None:
@@ -307,6 +313,7 @@ task_listing = Listing(
             "updated_at": _updated_at,
             "completed_at": Field(Kind.datetime, Task.completed_at, nullable=True),
             "closed_at": Field(Kind.datetime, Task.closed_at, nullable=True),
+            # Replaced per request by `sub_task_filters` (caller-aware); declared for the docs.
             "watchers": Relation(related=_watcher_rows, field_names=("id", "email")),
         },
         modes={

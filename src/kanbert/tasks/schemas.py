@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from kanbert.clients.schemas import ClientData, External, IdRef, Name
 from kanbert.files.schemas import FileData
-from kanbert.kit.schemas import RequestBody
+from kanbert.kit.schemas import Day, RequestBody
 from kanbert.phases.schemas import EpicData, MilestoneData, PhaseData
 from kanbert.projects.schemas import ProjectData
 from kanbert.tasks.models import TaskStatus
@@ -19,7 +18,8 @@ from kanbert.users.schemas import UserData
 Color = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
 TaskType = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # Numeric(12, 2): up to 10 digits before the point.
-Hours = Annotated[Decimal, Field(ge=0, lt=Decimal(10) ** 10)]
+# At most the column's 10 integer digits once rounded to its 2 decimals.
+Hours = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"))]
 Sorting = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 IdList = Annotated[list[IdRef], Field(max_length=500)]
 
@@ -84,7 +84,7 @@ class TaskFields(RequestBody):
     estimated_hours: Hours | None = None
     is_onhold: bool | None = None
     is_public: bool | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     due_date_settings: dict[str, Any] | None = None
     assignee_id: IdRef | None = None
     priority_option_id: IdRef | None = None

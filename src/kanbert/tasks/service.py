@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.comments.models import Comment
 from kanbert.companies import common
 from kanbert.custom_fields.models import EntityType
+from kanbert.efforts.models import Effort
 from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field, not_found
@@ -34,6 +35,7 @@ from kanbert.kit.timefmt import utcnow
 from kanbert.phases.models import Epic, Milestone, Phase
 from kanbert.projects.models import Project
 from kanbert.projects.resource import projects
+from kanbert.projects.service import lock_project
 from kanbert.tasks.models import PriorityOption, Task, TaskStatus, task_watchers
 from kanbert.tasks.resource import tasks
 from kanbert.tasks.schemas import (
@@ -41,12 +43,15 @@ from kanbert.tasks.schemas import (
     TaskFields,
 )
 from kanbert.tasks.visibility import is_limited
+from kanbert.tasks.watchers import add_watchers
 from kanbert.users.models import User
 
 OPEN = (TaskStatus.Backlog, TaskStatus.New, TaskStatus.WIP)
 DONE = (TaskStatus.Completed, TaskStatus.Approved)
 WITH_WATCHERS: IncludeTree = {"watchers": {}}
 MAX_SETTINGS_BYTES = 4096
+MAX_SETTINGS_DEPTH = 32
+MAX_SORTING = 2**31 - 1
 HUNDREDTH = Decimal("0.01")
 
 _PLAIN = ("title", "type", "estimated_hours", "is_onhold", "is_public", "due_date", "list_sorting")
@@ -81,6 +86,7 @@ def ensure_may_write(caller: Caller) -> None:
 async def create_task(session: AsyncSession, caller: Caller, body: TaskCreate) -> Task:
     ensure_may_write(caller)
     project = await _project(session, caller, body.project_id)
+    await lock_project(session, project.id)
     task = Task(
         space_id=caller.space_id,
         project_id=project.id,
@@ -112,6 +118,8 @@ async def update_task(session: AsyncSession, caller: Caller, task: Task, body: T
     for name in _NOT_NULL:
         if name in given and getattr(body, name) is None:
             raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
+    if given & {"parent_task_id", "is_public", "project_id"}:
+        await lock_project(session, task.project_id)
     if body.project_id is not None and body.project_id != task.project_id:
         await _move(session, caller, task, body)
     await _apply(session, caller, task, body, creating=False)
@@ -182,13 +190,7 @@ async def force_delete_task(session: AsyncSession, caller: Caller, task: Task) -
 async def add_watcher(session: AsyncSession, caller: Caller, task: Task, user_id: str) -> Task:
     ensure_may_write(caller)
     await _active_users(session, caller, [user_id], "user_id")
-    watching = await session.scalar(
-        select(task_watchers.c.user_id).where(
-            task_watchers.c.task_id == task.id, task_watchers.c.user_id == user_id
-        )
-    )
-    if watching is None:
-        await session.execute(insert(task_watchers), [{"task_id": task.id, "user_id": user_id}])
+    await add_watchers(session, task.id, [user_id])
     common.touch(task)
     await common.flush(session)
     return await _reloaded(session, caller, task, WITH_WATCHERS)
@@ -210,11 +212,13 @@ async def remove_watcher(session: AsyncSession, caller: Caller, task: Task, user
 async def descendant_ids(session: AsyncSession, root_ids: Sequence[str]) -> list[str]:
     """Every task below the given ones (archived or not), level by level, parents first."""
     found: list[str] = []
+    seen = set(root_ids)
     level = list(root_ids)
     while level:
-        level = list(
-            (await session.scalars(select(Task.id).where(Task.parent_task_id.in_(level)))).all()
-        )
+        children = await session.scalars(select(Task.id).where(Task.parent_task_id.in_(level)))
+        # `seen` ends the walk even on a cycle left by data written before parents were locked.
+        level = [task_id for task_id in children.all() if task_id not in seen]
+        seen.update(level)
         found.extend(level)
     return found
 
@@ -299,7 +303,20 @@ def _enter_status(task: Task, status: TaskStatus, caller: Caller) -> None:
         task.closed_at = caller.now
 
 
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
 def _due_date_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    if _depth(settings) > MAX_SETTINGS_DEPTH:
+        raise invalid_field(
+            "due_date_settings",
+            f"The due date settings may nest at most {MAX_SETTINGS_DEPTH} levels deep.",
+        )
     size = len(json.dumps(settings, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_SETTINGS_BYTES:
         raise invalid_field(
@@ -327,7 +344,8 @@ async def _number(session: AsyncSession, task: Task, project: Project) -> None:
     await session.execute(
         update(Project)
         .where(Project.id == project.id)
-        .values(last_task_number=Project.last_task_number + 1)
+        # Numbering is not a change of the project: keep its `updated_at` (and ETag).
+        .values(last_task_number=Project.last_task_number + 1, updated_at=Project.updated_at)
         .execution_options(synchronize_session=False)
     )
     number = await session.scalar(select(Project.last_task_number).where(Project.id == project.id))
@@ -342,7 +360,9 @@ async def _next_sorting(session: AsyncSession, task: Task) -> int:
             Task.project_id == task.project_id, Task.status == task.status
         )
     )
-    return 0 if last is None else int(last) + 1
+    # Stays a 32-bit integer (the column's range on PostgreSQL) even after a client parked a
+    # task at the very end.
+    return 0 if last is None else min(int(last) + 1, MAX_SORTING)
 
 
 async def _assign_parent(
@@ -411,12 +431,12 @@ async def _active_users(
 
 
 async def _set_watchers(session: AsyncSession, task: Task, user_ids: Sequence[str]) -> None:
-    await session.execute(delete(task_watchers).where(task_watchers.c.task_id == task.id))
-    unique = list(dict.fromkeys(user_ids))
-    if unique:
-        await session.execute(
-            insert(task_watchers), [{"task_id": task.id, "user_id": uid} for uid in unique]
+    await session.execute(
+        delete(task_watchers).where(
+            task_watchers.c.task_id == task.id, task_watchers.c.user_id.not_in(user_ids)
         )
+    )
+    await add_watchers(session, task.id, user_ids)
 
 
 async def _move(session: AsyncSession, caller: Caller, task: Task, body: TaskFields) -> None:
@@ -436,6 +456,14 @@ async def _move(session: AsyncSession, caller: Caller, task: Task, body: TaskFie
         common.touch(row)
     # Detached here; a parent named in the body is then checked against the new project.
     task.parent_task_id = None
+    # Efforts stay with the project they were logged on: they let go of the moved tasks,
+    # which now belong to another project (perhaps one their readers cannot see).
+    await session.execute(
+        update(Effort)
+        .where(Effort.task_id.in_([task.id, *family]))
+        .values(task_id=None, updated_at=caller.now)
+        .execution_options(synchronize_session=False)
+    )
     await common.flush(session)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, null
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 from sqlalchemy.orm.strategy_options import _AbstractLoad
@@ -21,6 +21,9 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 from kanbert.kit.context import Caller
 from kanbert.kit.query.fields import Field, Kind
 from kanbert.kit.resource import Extension, Include, computed
+
+TASKS_READ = "task-management:read"
+EFFORTS_READ = "efforts:read"
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,14 @@ class Totals:
         from kanbert.tasks import computed as tasks
 
         link = self.task_link()
+        # A token reads totals only of what its scopes let it read: null otherwise.
+        reads_tasks = TASKS_READ in caller.scopes
+        reads_efforts = EFFORTS_READ in caller.scopes
         return {
-            "tasks_total": tasks.tasks_total(link, caller),
-            "tasks_open": tasks.tasks_open(link, caller),
-            "hours_logged": hours_logged(self.effort_link(), caller),
-            "hours_estimated": tasks.hours_estimated(link, caller),
+            "tasks_total": tasks.tasks_total(link, caller) if reads_tasks else null(),
+            "tasks_open": tasks.tasks_open(link, caller) if reads_tasks else null(),
+            "hours_logged": (hours_logged(self.effort_link(), caller) if reads_efforts else null()),
+            "hours_estimated": tasks.hours_estimated(link, caller) if reads_tasks else null(),
         }
 
     def load(self, caller: Caller) -> Sequence[_AbstractLoad]:
@@ -64,16 +70,19 @@ class Totals:
         )
 
 
-def totals_data(row: Any) -> dict[str, float | int]:
-    """A row's loaded totals as JSON numbers."""
+def totals_data(row: Any) -> dict[str, float | int | None]:
+    """A row's loaded totals as JSON numbers (null: the token may not read them)."""
     from kanbert.efforts.resource import hours_number
     from kanbert.tasks.computed import as_number
 
+    def shown(value: Any, as_json: Callable[[Any], float | int]) -> float | int | None:
+        return None if value is None else as_json(value)
+
     return {
-        "tasks_total": as_number(row.tasks_total),
-        "tasks_open": as_number(row.tasks_open),
+        "tasks_total": shown(row.tasks_total, as_number),
+        "tasks_open": shown(row.tasks_open, as_number),
         # Exact (summed in ten-thousandths): whole hours as integers, like EffortData's hours.
-        "hours_logged": hours_number(Decimal(row.hours_logged or 0)),
+        "hours_logged": shown(row.hours_logged, lambda value: hours_number(Decimal(value))),
         # A float on every engine (SQLite sums an empty set to the integer 0).
-        "hours_estimated": float(as_number(row.hours_estimated)),
+        "hours_estimated": shown(row.hours_estimated, lambda value: float(as_number(value))),
     }

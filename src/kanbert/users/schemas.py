@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from kanbert.files.schemas import FileData
-from kanbert.kit.schemas import RequestBody
+from kanbert.kit.schemas import Day, RequestBody
 from kanbert.spaces.schemas import SpaceData
 from kanbert.users.models import UserPlan, UserType
 
@@ -105,7 +105,7 @@ class UserProfile(RequestBody):
 
     title: Line | None = None
     title_suffix: Line | None = None
-    birthday: date | None = None
+    birthday: Day | None = None
     gender: Short | None = None
     position: Line | None = None
     special_roles: LongText | None = None
@@ -116,8 +116,8 @@ class UserProfile(RequestBody):
     telephone_office: Short | None = None
     phone_extension: Short | None = None
     telephone: Short | None = None
-    entry_date: date | None = None
-    leave_date: date | None = None
+    entry_date: Day | None = None
+    leave_date: Day | None = None
     password: Password | None = None
     custom_fields: dict[str, Any] | None = None
     external_id: External | None = None
