@@ -72,6 +72,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=data_dir,
         secret_key="test-secret-" + "x" * 40,
+        # Off for the shared app: tests fire far more than 600 requests a minute per token;
+        # tests/kit/test_rate_limits.py builds its own apps with the limits it checks.
+        rate_limit_per_minute=0,
     )
 
 

@@ -139,6 +139,10 @@ SPEC_SCOPES: dict[tuple[str, str], list[str]] = {
     ("POST", "/efforts"): ["efforts:write"],
     ("PATCH", "/efforts/{}"): ["efforts:write"],
     ("DELETE", "/efforts/{}"): ["efforts:write"],
+    ("GET", "/tokens"): ["integration"],
+    ("POST", "/tokens"): ["integration"],
+    ("GET", "/tokens/{}"): ["integration"],
+    ("DELETE", "/tokens/{}"): ["integration"],
 }
 
 

@@ -27,13 +27,17 @@ from kanbert.kit.errors import install_error_handlers
 from kanbert.kit.guards import TransportGuard
 from kanbert.kit.idempotency import IdempotencyMiddleware
 from kanbert.kit.query.cursor import CursorCodec
+from kanbert.kit.ratelimit import RateLimitMiddleware, make_counter
 from kanbert.kit.responses import JsonResponse
+from kanbert.kit.security import install_security_headers
 from kanbert.lookups.endpoints import routers as lookup_routers
+from kanbert.oauth.endpoints import router as oauth_router
 from kanbert.phases.endpoints import routers as phase_routers
 from kanbert.projects.endpoints import routers as project_routers
 from kanbert.settings import Settings
 from kanbert.spaces.endpoints import router as spaces_router
 from kanbert.tasks.endpoints import routers as task_routers
+from kanbert.tokens.endpoints import router as tokens_router
 from kanbert.user_groups.endpoints import router as user_groups_router
 from kanbert.users.endpoints import router as users_router
 
@@ -56,16 +60,19 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     comments_router,  # before the tasks routers: /tasks/comments/{id} ≠ /tasks/{id}
     *task_routers,
     *effort_routers,
+    tokens_router,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
+    rate_counter = make_counter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await rate_counter.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(oauth_router)  # /oauth/*: RFC 6749, outside /api/v1 (auth.md §2)
     install_error_handlers(app)
     _add_service_routes(app)
     app.add_middleware(
@@ -94,6 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ttl_hours=settings.idempotency_ttl_hours,
     )
     app.add_middleware(TransportGuard, max_body_bytes=settings.max_body_bytes)
+    # Outermost of ours: every request counts, even one the transport guard refuses.
+    app.add_middleware(
+        RateLimitMiddleware, counter=rate_counter, limit=settings.rate_limit_per_minute
+    )
+    install_security_headers(app)  # around everything, error pages included
     return app
 
 

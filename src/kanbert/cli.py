@@ -1,4 +1,4 @@
-"""The `kanbert` command line: serve, migrate, init, token create."""
+"""The `kanbert` command line: serve, migrate, init, token create, oauth-client create."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from kanbert.settings import Settings
 app = typer.Typer(help="Kanbert API server.", no_args_is_help=True, add_completion=False)
 token_app = typer.Typer(help="Integration and personal tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+oauth_client_app = typer.Typer(help="OAuth 2.0 clients (third-party apps).", no_args_is_help=True)
+app.add_typer(oauth_client_app, name="oauth-client")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -159,6 +161,43 @@ def token_create(
         _fail(f"No space with id {space_id}.")
     elif "error" in result:
         _fail(result["error"])
+    else:
+        _print(result, as_json)
+
+
+@oauth_client_app.command("create")
+def oauth_client_create(
+    space_id: Annotated[str, typer.Option(help="The space whose users the app may act for.")],
+    name: Annotated[str, typer.Option(help="The app's name, shown on the consent screen.")],
+    redirect_uri: Annotated[
+        list[str], typer.Option(help="An allowed redirect URI (exact match); repeatable.")
+    ],
+    public: Annotated[
+        bool, typer.Option("--public", help="No secret: the app must use PKCE (S256).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Register an OAuth client; its secret (confidential clients) is shown once."""
+    from kanbert.oauth.clients import redirect_uris_problems, register_client
+    from kanbert.spaces.models import Space
+
+    problems = redirect_uris_problems(redirect_uri)
+    if problems:
+        _fail("; ".join(f"{field} {problem}" for field, problem in problems.items()))
+    if not name.strip() or len(name.strip()) > 200:
+        _fail("The name must have 1 to 200 characters.")
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+
+    async def create(session: AsyncSession) -> dict[str, Any] | None:
+        if await session.get(Space, space_id) is None:
+            return None
+        registered = await register_client(session, space_id, name.strip(), redirect_uri, public)
+        return {"client_id": registered.client.id, "client_secret": registered.secret}
+
+    result = _in_transaction(settings, create)
+    if result is None:
+        _fail(f"No space with id {space_id}.")
     else:
         _print(result, as_json)
 

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INSECURE_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 25 * 1024 * 1024  # one uploaded file (POST /files), streamed
     idempotency_ttl_hours: int = 24
+    access_token_ttl_seconds: int = 3600  # OAuth access tokens
+    refresh_token_ttl_days: int = 30  # OAuth refresh tokens (each rotation starts anew)
+    oauth_code_ttl_seconds: int = 600  # OAuth authorization codes
+    rate_limit_per_minute: int = Field(default=600, ge=0)  # per token (or IP); 0 turns it off
+    redis_url: str = ""  # empty: rate-limit counters in memory, per process
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -11,6 +11,7 @@ from kanbert.efforts.models import Effort as Effort  # and effort types
 from kanbert.files.models import StoredFile
 from kanbert.kit.idempotency import IdempotencyRecord
 from kanbert.lookups.models import Country as Country  # and the four per-space lookups
+from kanbert.oauth.models import OAuthClient as OAuthClient  # and grants, refresh tokens
 from kanbert.phases.models import PhaseGroup as PhaseGroup  # and types, phases, milestones, epics
 from kanbert.projects.models import Project as Project  # and types, portfolios, team, guests
 from kanbert.spaces.models import Space

@@ -148,7 +148,12 @@ class IdempotencyMiddleware:
             )
             if found is None:
                 return
-            if status >= 500 or status in NOT_REPLAYED:
+            # An answer marked `Cache-Control: no-store` by its endpoint shows a secret (a new
+            # token): it must not be kept here in clear, so its key is freed as after a failure.
+            no_store = any(
+                k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in headers
+            )
+            if status >= 500 or status in NOT_REPLAYED or no_store:
                 await session.delete(found)
                 return
             kept = [

@@ -84,5 +84,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         413: "Body over the configured limit",
         415: "Body is not application/json",
         422: "Validation failed",
+        429: "Over the token's rate limit; see Retry-After",
     }.items()
 }
