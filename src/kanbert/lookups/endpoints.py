@@ -3,13 +3,15 @@
 # No `from __future__ import annotations`: the routes built inside `lookup_router` annotate
 # their body with the kind's own class, which FastAPI must read as an object, not a string.
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Response
 
 from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
-from kanbert.kit.records import check_if_match, get_one, with_etag
+from kanbert.kit.records import with_etag
 from kanbert.kit.responses import JsonResponse
-from kanbert.kit.routes import add_list_route
+from kanbert.kit.routes import add_list_route, record_of
 from kanbert.kit.schemas import ERROR_RESPONSES
 from kanbert.lookups import service
 from kanbert.lookups.models import LookupRow
@@ -36,9 +38,9 @@ def lookup_router(kind: LookupKind) -> APIRouter:
         assert body is not None
         return with_etag(body, row, status)
 
-    async def fetch(session: Session, caller: CurrentCaller, row_id: str) -> LookupRow:
-        row: LookupRow = await get_one(session, caller, kind.resource, row_id)
-        return row
+    # The row is resolved as a dependency: a row the caller cannot see is a 404 before the
+    # body is validated, as on every other route.
+    Row = Annotated[LookupRow, record_of(kind.resource, "row_id")]
 
     add_list_route(router, "", kind.listing, spec.data, f"List {spec.noun}s")
 
@@ -65,14 +67,10 @@ def lookup_router(kind: LookupKind) -> APIRouter:
         **requires(WRITE_SCOPE),
     )
     async def update_row(
-        row_id: str,
+        row: Row,
         body: body_class,  # type: ignore[valid-type]  # per-kind class, read by FastAPI
-        request: Request,
-        caller: CurrentCaller,
         session: Session,
     ) -> JsonResponse:
-        row = await fetch(session, caller, row_id)
-        check_if_match(request, row)
         return rendered(await service.update_lookup(session, kind, row, body))
 
     @router.delete(
@@ -82,11 +80,7 @@ def lookup_router(kind: LookupKind) -> APIRouter:
         name=f"delete_{name}",
         **requires(WRITE_SCOPE),
     )
-    async def delete_row(
-        row_id: str, request: Request, caller: CurrentCaller, session: Session
-    ) -> Response:
-        row = await fetch(session, caller, row_id)
-        check_if_match(request, row)
+    async def delete_row(row: Row, session: Session) -> Response:
         await service.delete_lookup(session, row)
         return Response(status_code=204)
 
