@@ -19,7 +19,7 @@ from kanbert.custom_fields.models import EntityType
 from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import conflict, forbidden, invalid_field, not_found
-from kanbert.kit.records import ensure_unique, flush_or_conflict
+from kanbert.kit.records import ensure_unique, flush_or_conflict, refuse_nulls
 from kanbert.kit.shortcodes import free_shortcode
 from kanbert.kit.timefmt import utcnow
 from kanbert.spaces.models import Space
@@ -114,9 +114,7 @@ async def update_client(
 ) -> Client:
     ensure_may_write(caller, client)
     given = data.model_fields_set
-    for required in ("name", "segment"):
-        if required in given and getattr(data, required) is None:
-            raise invalid_field(required, f"The {required} field may not be null.")
+    refuse_nulls(data, ("name", "segment"))
     if data.name is not None:
         client.name = data.name
     if data.segment is not None:

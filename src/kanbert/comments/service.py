@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, delete, not_, select, update
+from sqlalchemy import delete, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.comments.models import Comment
@@ -17,8 +17,9 @@ from kanbert.kit.errors import forbidden, invalid_field
 from kanbert.kit.html import sanitize_html
 from kanbert.kit.timefmt import utcnow
 from kanbert.projects.service import lock_project
-from kanbert.tasks.models import Task, task_watchers
-from kanbert.tasks.visibility import is_limited, task_visible
+from kanbert.tasks.models import Task
+from kanbert.tasks.resource import tasks
+from kanbert.tasks.visibility import is_limited
 from kanbert.tasks.watchers import add_watchers
 from kanbert.users.models import User
 from kanbert.users.resource import is_archived
@@ -108,11 +109,7 @@ async def delete_comment(session: AsyncSession, caller: Caller, comment: Comment
 
 async def _visible_task(session: AsyncSession, caller: Caller, task_id: str) -> Task:
     """The task named in the body, if the caller sees it (auth.md §4: guests too), else 422."""
-    conditions: list[ColumnElement[bool]] = [Task.id == task_id, Task.space_id == caller.space_id]
-    visible = task_visible(caller)
-    if visible is not None:
-        conditions.append(visible)
-    task = await session.scalar(select(Task).where(*conditions))
+    task = await session.scalar(tasks.scoped(caller).where(Task.id == task_id))
     if task is None:
         raise invalid_field("task_id", "The selected task does not exist.")
     return task
@@ -196,14 +193,7 @@ async def _watch_mentioned(
             )
         ).all()
     )
-    watching = set(
-        (
-            await session.scalars(
-                select(task_watchers.c.user_id).where(task_watchers.c.task_id == task.id)
-            )
-        ).all()
-    )
-    await add_watchers(session, task.id, sorted(users - watching))
+    await add_watchers(session, task.id, sorted(users))  # those watching already stay
 
 
 # -- threads --------------------------------------------------------------------------------

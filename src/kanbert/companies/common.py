@@ -8,14 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, false, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.custom_fields import values
 from kanbert.custom_fields.models import EntityType
 from kanbert.kit.context import Caller
-from kanbert.kit.errors import conflict, forbidden, invalid_field
-from kanbert.kit.records import ensure_unique
+from kanbert.kit.errors import forbidden, invalid_field
+from kanbert.kit.records import ensure_unique, flush_or_conflict
 from kanbert.kit.resource import IncludeTree, Resource, prepare_rendering
 from kanbert.kit.timefmt import utcnow
 from kanbert.lookups.service import country_by_id, country_by_name_or_code
@@ -131,12 +130,8 @@ def touch(*records: Any) -> None:
         record.updated_at = now
 
 
-async def flush(session: AsyncSession) -> None:
-    """Flush now so a race lost on a unique index is a clear 409, not a failed commit."""
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise conflict("A concurrent change conflicts with this request; retry it.") from None
+# A race lost on a unique index is a clear 409, not a failed commit.
+flush = flush_or_conflict
 
 
 async def archive(session: AsyncSession, record: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kanbert.custom_fields.models import CustomField, CustomFieldType, EntityType
+from kanbert.custom_fields.models import CustomField, CustomFieldType
 from kanbert.kit.context import Caller
 from kanbert.kit.query.fields import Field, FilterSpec, Kind, archived_mode
 from kanbert.kit.resource import IncludeTree, Listing, Resource, by_column
@@ -57,4 +57,3 @@ custom_field_listing = Listing(
 )
 
 SELECT_TYPES = (CustomFieldType.select, CustomFieldType.multiselect)
-ENTITY_TYPES = tuple(EntityType)

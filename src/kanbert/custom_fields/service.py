@@ -9,7 +9,7 @@ from kanbert.custom_fields.resource import SELECT_TYPES
 from kanbert.custom_fields.schemas import CustomFieldCreate, CustomFieldUpdate, Option
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import invalid_field
-from kanbert.kit.records import ensure_unique
+from kanbert.kit.records import ensure_unique, flush_or_conflict
 from kanbert.kit.timefmt import utcnow
 
 
@@ -58,7 +58,7 @@ async def create_field(
         is_required=body.is_required,
     )
     session.add(field)
-    await session.flush()
+    await flush_or_conflict(session)
     return field
 
 
@@ -77,7 +77,7 @@ async def update_field(
         field.options = _options(field.type, body.options)
     if body.is_required is not None:
         field.is_required = body.is_required
-    await session.flush()
+    await flush_or_conflict(session)
     return field
 
 
@@ -85,10 +85,10 @@ async def archive_field(session: AsyncSession, field: CustomField) -> None:
     # Stored values stay in each entity's custom_fields column; restoring brings them back.
     if field.deleted_at is None:
         field.deleted_at = utcnow()
-    await session.flush()
+    await flush_or_conflict(session)
 
 
 async def restore_field(session: AsyncSession, field: CustomField) -> CustomField:
     field.deleted_at = None
-    await session.flush()
+    await flush_or_conflict(session)
     return field

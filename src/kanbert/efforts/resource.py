@@ -26,7 +26,7 @@ from kanbert.kit.timefmt import format_date, format_datetime
 from kanbert.phases.models import Epic, Phase
 from kanbert.phases.render import epic_data, phase_data
 from kanbert.projects.models import Project
-from kanbert.projects.resource import project_data, project_visible, projects
+from kanbert.projects.resource import in_visible_project, project_data, project_visible, projects
 from kanbert.tasks.models import Task
 from kanbert.tasks.visibility import task_visible
 from kanbert.users.models import User
@@ -47,12 +47,8 @@ def effort_visible(caller: Caller) -> ColumnElement[bool] | None:
     if caller.user_type in LIMITED_TYPES:
         rules.append(Effort.user_id == caller.user_id)
     elif not caller.sees_everything:
-        seen_projects = project_visible(caller)
-        assert seen_projects is not None  # a plain user always has a project rule
-        # `IN (visible projects)`: the project rule runs once, not per effort.
-        on_seen_project = Effort.project_id.in_(
-            select(Project.id).where(Project.space_id == caller.space_id, seen_projects)
-        )
+        on_seen_project = in_visible_project(Effort.project_id, caller)
+        assert on_seen_project is not None  # a plain user always has a project rule
         rules.append(or_(Effort.user_id == caller.user_id, on_seen_project))
     return and_(*rules) if rules else None
 
@@ -107,15 +103,6 @@ def _seen(attribute: Any, rule: ColumnElement[bool] | None) -> Any:
     return selectinload(attribute if rule is None else attribute.and_(rule))
 
 
-def in_visible_project(model: Any, caller: Caller) -> ColumnElement[bool] | None:
-    """`model` rows (phases, epics) of projects the caller sees."""
-    rule = project_visible(caller)
-    if rule is None:
-        return None
-    seen = select(Project.id).where(Project.space_id == caller.space_id, rule)
-    return model.project_id.in_(seen)
-
-
 def _eager_for(caller: Caller) -> tuple[Any, ...]:
     """What an effort points at, loaded only where the caller may see it (else rendered null):
     a user's own effort stays theirs after they leave a private project, but the project, its
@@ -124,10 +111,10 @@ def _eager_for(caller: Caller) -> tuple[Any, ...]:
         _seen(Effort.project, project_visible(caller)).options(*projects.eager()),
         _seen(Effort.client, clients.visible(caller)).options(*clients.eager()),
         _seen(Effort.task, task_visible(caller)),
-        _seen(Effort.phase, in_visible_project(Phase, caller)).options(
+        _seen(Effort.phase, in_visible_project(Phase.project_id, caller)).options(
             selectinload(Phase.phase_type), selectinload(Phase.group)
         ),
-        _seen(Effort.epic, in_visible_project(Epic, caller)),
+        _seen(Effort.epic, in_visible_project(Epic.project_id, caller)),
     )
 
 

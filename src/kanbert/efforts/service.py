@@ -17,11 +17,11 @@ from kanbert.efforts.resource import efforts
 from kanbert.efforts.schemas import EffortCreate, EffortFields
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field
+from kanbert.kit.records import refuse_nulls
 from kanbert.kit.resource import prepare_rendering
 from kanbert.kit.settings import setting_of_space
 from kanbert.phases.models import Epic, Phase
-from kanbert.projects.models import Project
-from kanbert.projects.resource import projects
+from kanbert.projects.service import active_project
 from kanbert.tasks.models import Task
 from kanbert.tasks.visibility import tasks_of
 from kanbert.users.models import User, UserType
@@ -56,9 +56,7 @@ async def create_effort(session: AsyncSession, caller: Caller, body: EffortCreat
 async def update_effort(
     session: AsyncSession, caller: Caller, effort: Effort, body: EffortFields
 ) -> Effort:
-    for name in _NOT_NULL:
-        if name in body.model_fields_set and getattr(body, name) is None:
-            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
+    refuse_nulls(body, _NOT_NULL)
     ensure_own(caller, effort.user_id)
     await _apply(session, caller, effort, body)
     common.touch(effort)
@@ -133,10 +131,7 @@ async def _assign_project(
     if project_id is None:
         effort.project_id = effort.client_id = None
         return
-    query = projects.scoped(caller).where(Project.id == project_id, Project.deleted_at.is_(None))
-    project = (await session.scalars(query)).one_or_none()
-    if project is None:
-        raise invalid_field("project_id", "The selected project does not exist.")
+    project = await active_project(session, caller, project_id)
     effort.project_id, effort.client_id = project.id, project.client_id
 
 

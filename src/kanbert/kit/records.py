@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -98,3 +99,10 @@ async def flush_or_conflict(session: AsyncSession) -> None:
         await session.flush()
     except IntegrityError:
         raise conflict("A concurrent change conflicts with this request; retry it.") from None
+
+
+def refuse_nulls(body: Any, names: Iterable[str]) -> None:
+    """422 for a PATCH that sets one of these fields to null: responses render them non-null."""
+    for name in names:
+        if name in body.model_fields_set and getattr(body, name) is None:
+            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")

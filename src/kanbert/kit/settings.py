@@ -23,7 +23,7 @@ from kanbert.auth.deps import CurrentCaller, requires
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field
-from kanbert.kit.records import flush_or_conflict, with_etag
+from kanbert.kit.records import flush_or_conflict, refuse_nulls, with_etag
 from kanbert.kit.resource import Listing
 from kanbert.kit.responses import JsonResponse
 from kanbert.kit.routes import add_list_route, record_of
@@ -81,9 +81,7 @@ async def update_setting(
 ) -> Any:
     ensure_may_change_settings(caller)
     given = body.model_fields_set
-    for name in setting.required:
-        if name in given and getattr(body, name) is None:
-            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
+    refuse_nulls(body, setting.required)
     for name in setting.fields:
         if name in given:
             setattr(row, name, getattr(body, name))

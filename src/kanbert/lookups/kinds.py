@@ -39,5 +39,3 @@ COMPANY_REVENUES = LookupSpec(
     "company-revenues", "CompanyRevenue", "title", "company revenue", TagData, TitleBody
 )
 TAGS = LookupSpec("tags", "Tag", "title", "tag", TagData, TitleBody)
-
-LOOKUP_SPECS = (BUSINESS_FIELDS, COMPANY_SIZES, COMPANY_REVENUES, TAGS)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import invalid_field
+from kanbert.kit.records import flush_or_conflict
 from kanbert.kit.schemas import RequestBody
 from kanbert.lookups.models import Country, LookupRow, Tag
 from kanbert.lookups.resource import LookupKind
@@ -21,7 +22,7 @@ async def create_lookup(
     label = kind.spec.label
     row = kind.model(space_id=caller.space_id, **{label: getattr(body, label)})
     session.add(row)
-    await session.flush()
+    await flush_or_conflict(session)
     return row
 
 
@@ -30,7 +31,7 @@ async def update_lookup(
 ) -> LookupRow:
     label = kind.spec.label
     setattr(row, label, getattr(body, label))
-    await session.flush()
+    await flush_or_conflict(session)
     return row
 
 
@@ -38,7 +39,7 @@ async def delete_lookup(session: AsyncSession, row: LookupRow) -> None:
     # A hard delete: the foreign keys clear what referenced the row (companies' lookup columns
     # are ON DELETE SET NULL, tag links ON DELETE CASCADE), so no company is loaded or touched.
     await session.delete(row)
-    await session.flush()
+    await flush_or_conflict(session)
 
 
 # -- references from CRM bodies -------------------------------------------------------------

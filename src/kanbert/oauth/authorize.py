@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Mapping
@@ -23,8 +24,14 @@ from kanbert.users.models import User, UserType, local_today
 # A code_challenge is BASE64URL(SHA-256(verifier)) without padding: exactly 43 characters.
 S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SIGN_IN_TYPES = (UserType.user, UserType.guest, UserType.tax_advisor)
-# Verified when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the e-mail is unknown, so a wrong e-mail costs as long as a wrong
+    password; made on the first such sign-in, not at import (argon2 is deliberately slow)."""
+    return hash_password(secrets.token_urlsafe(16))
+
 
 PARAMETERS = (
     "response_type",
@@ -157,7 +164,7 @@ async def sign_in(session: AsyncSession, space_id: str, email: str, password: st
         )
     )
     if user is None or user.password_hash is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password):
         return None

@@ -26,8 +26,7 @@ from kanbert.phases.render import (
     phase_group_data,
     phase_type_data,
 )
-from kanbert.projects.models import Project
-from kanbert.projects.resource import project_visible
+from kanbert.projects.resource import in_visible_project
 from kanbert.tasks.models import Task
 from kanbert.tasks.totals import Totals, totals_data
 
@@ -41,13 +40,7 @@ def _of_visible_projects(model: Any) -> Callable[[Caller], ColumnElement[bool] |
     `project_id IN (visible projects)` runs the project rule once, not per row."""
 
     def visible(caller: Caller) -> ColumnElement[bool] | None:
-        projects = project_visible(caller)
-        if projects is None:
-            return None
-        seen: ColumnElement[bool] = model.project_id.in_(
-            select(Project.id).where(Project.space_id == caller.space_id, projects)
-        )
-        return seen
+        return in_visible_project(model.project_id, caller)
 
     return visible
 

@@ -12,6 +12,7 @@ from kanbert.companies import common
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import invalid_field
 from kanbert.kit.ids import new_id
+from kanbert.kit.records import refuse_nulls
 from kanbert.kit.resource import Resource
 from kanbert.kit.settings import setting_of_space
 from kanbert.phases.models import Epic, Milestone, Phase, PhaseGroup, PhaseType
@@ -46,7 +47,7 @@ async def update_phase(
     session: AsyncSession, caller: Caller, phase: Phase, body: PhaseFields
 ) -> Phase:
     ensure_may_write(caller)
-    _refuse_nulls(body, ("title",))
+    refuse_nulls(body, ("title",))
     await _apply_phase(session, caller, phase, body)
     common.touch(phase)
     await common.flush(session)
@@ -90,7 +91,7 @@ async def update_milestone(
     session: AsyncSession, caller: Caller, milestone: Milestone, body: MilestoneFields
 ) -> Milestone:
     ensure_may_write(caller)
-    _refuse_nulls(body, ("title", "date"))
+    refuse_nulls(body, ("title", "date"))
     await _apply_milestone(session, caller, milestone, body)
     common.touch(milestone)
     await common.flush(session)
@@ -124,7 +125,7 @@ async def create_epic(
 
 async def update_epic(session: AsyncSession, caller: Caller, epic: Epic, body: EpicFields) -> Epic:
     ensure_may_write(caller)
-    _refuse_nulls(body, ("title",))
+    refuse_nulls(body, ("title",))
     common.assign_plain(epic, body, ("title", "po_number"))
     common.touch(epic)
     await common.flush(session)
@@ -141,13 +142,6 @@ async def delete_structure(
 
 
 # -- shared rules ---------------------------------------------------------------------------
-
-
-def _refuse_nulls(body: Any, names: tuple[str, ...]) -> None:
-    """Fields a PATCH may not clear: the response renders them as non-null."""
-    for name in names:
-        if name in body.model_fields_set and getattr(body, name) is None:
-            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
 
 
 async def _assign_dependencies(

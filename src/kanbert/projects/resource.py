@@ -66,6 +66,20 @@ def project_visible(caller: Caller) -> ColumnElement[bool] | None:
     return or_(Project.is_private.is_(False), on_team, _is_guest_of(caller))
 
 
+def in_visible_project(project_id: Any, caller: Caller) -> ColumnElement[bool] | None:
+    """Rows whose `project_id` column names a project the caller sees (None: no rule).
+
+    `IN (visible project ids)`, so the planner runs the project rule once, not per row; every
+    record that lives in a project (tasks, phases, efforts …) is visible through this."""
+    rule = project_visible(caller)
+    if rule is None:
+        return None
+    seen: ColumnElement[bool] = project_id.in_(
+        select(Project.id).where(Project.space_id == caller.space_id, rule)
+    )
+    return seen
+
+
 def projects_of(caller: Caller) -> ColumnElement[bool]:
     """Projects another resource may show this caller (a client's `projects`): of the caller's
     own space (a shared client's projects in its home space are not theirs), not archived and

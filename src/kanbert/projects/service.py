@@ -18,7 +18,7 @@ from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field, not_found
 from kanbert.kit.html import sanitize_html
-from kanbert.kit.records import ensure_unique
+from kanbert.kit.records import ensure_unique, refuse_nulls
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.settings import setting_of_space
 from kanbert.kit.shortcodes import free_shortcode
@@ -37,8 +37,9 @@ from kanbert.projects.schemas import (
     ProjectFields,
 )
 from kanbert.tasks.models import Task
-from kanbert.users.models import User, UserType
+from kanbert.users.models import UserType
 from kanbert.users.resource import LIMITED_TYPES
+from kanbert.users.service import active_user_types
 
 _PLAIN = ("title", "po_number", "status", "is_acquisition", "is_private", "start_date", "end_date")
 # Columns a PATCH may not clear: ProjectData renders them as non-null.
@@ -60,6 +61,20 @@ async def lock_project(session: AsyncSession, project_id: str) -> None:
     anyway."""
     lock = select(Project.id).where(Project.id == project_id).with_for_update(key_share=True)
     await session.execute(lock)
+
+
+async def active_project(
+    session: AsyncSession, caller: Caller, project_id: str | None, field: str = "project_id"
+) -> Project:
+    """A project of the space the caller sees and that is not archived, for records placed in
+    it (tasks, efforts); 422 naming `field` otherwise."""
+    found = await session.scalar(
+        projects.scoped(caller).where(Project.id == project_id, Project.deleted_at.is_(None))
+    )
+    if found is None:
+        raise invalid_field(field, "The selected project does not exist.")
+    project: Project = found
+    return project
 
 
 def ensure_may_write(caller: Caller) -> None:
@@ -91,9 +106,7 @@ async def update_project(
     session: AsyncSession, caller: Caller, project: Project, body: ProjectFields
 ) -> Project:
     ensure_may_write(caller)
-    for name in _NOT_NULL:
-        if name in body.model_fields_set and getattr(body, name) is None:
-            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
+    refuse_nulls(body, _NOT_NULL)
     shortcode, client_id = project.shortcode, project.client_id
     await _apply(session, caller, project, body, creating=False)
     common.touch(project)
@@ -273,14 +286,7 @@ async def _users(
 ) -> None:
     """422 naming `field` unless every id is an active user of this space of the right kind:
     guests and tax advisors as guests, everyone else on the team."""
-    wanted = set(user_ids)
-    query = select(User.id, User.type).where(
-        User.id.in_(wanted), User.space_id == caller.space_id, User.deleted_at.is_(None)
-    )
-    found = {row.id: row.type for row in (await session.execute(query)).all()}
-    missing = wanted - set(found)
-    if missing:
-        raise invalid_field(field, f"Unknown users: {', '.join(sorted(missing))}.")
+    found = await active_user_types(session, caller, user_ids, field)
     wrong = sorted(uid for uid, kind in found.items() if (kind in _GUEST_TYPES) != guests)
     if wrong:
         message = (

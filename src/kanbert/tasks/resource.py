@@ -41,7 +41,7 @@ from kanbert.kit.timefmt import format_date, format_datetime
 from kanbert.phases.models import Milestone, Phase
 from kanbert.phases.render import epic_data, milestone_data, phase_data
 from kanbert.projects.models import Project, ProjectStatus
-from kanbert.projects.resource import project_visible, projects
+from kanbert.projects.resource import in_visible_project, projects
 from kanbert.tasks.models import PriorityOption, Task, TaskStatus, task_watchers
 from kanbert.tasks.visibility import is_limited, task_visible, tasks_of
 from kanbert.users.models import User
@@ -219,12 +219,9 @@ def _watcher_rows(caller: Caller | None = None) -> RelatedRows:
 def _visible_sub_tasks(sub: Any, caller: Caller) -> ColumnElement[bool]:
     """`task_visible` restated for an alias of the tasks table (it is written on `Task`)."""
     seen = and_(sub.c.space_id == caller.space_id, sub.c.deleted_at.is_(None))
-    projects_seen = project_visible(caller)
-    if projects_seen is not None:
-        visible_projects = select(Project.id).where(
-            Project.space_id == caller.space_id, projects_seen
-        )
-        seen = and_(seen, sub.c.project_id.in_(visible_projects))
+    in_seen_project = in_visible_project(sub.c.project_id, caller)
+    if in_seen_project is not None:
+        seen = and_(seen, in_seen_project)
     if is_limited(caller):
         seen = and_(seen, sub.c.is_public.is_(True))
     return seen

@@ -29,13 +29,14 @@ from kanbert.files.cleanup import drop_files_of
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid_field, not_found
 from kanbert.kit.html import sanitize_html
+from kanbert.kit.records import refuse_nulls
 from kanbert.kit.resource import IncludeTree
 from kanbert.kit.settings import setting_of_space
 from kanbert.kit.timefmt import utcnow
 from kanbert.phases.models import Epic, Milestone, Phase
 from kanbert.projects.models import Project
-from kanbert.projects.resource import projects
-from kanbert.projects.service import lock_project
+from kanbert.projects.service import active_project, lock_project
+from kanbert.tasks.computed import OPEN_STATUSES as OPEN
 from kanbert.tasks.models import PriorityOption, Task, TaskStatus, task_watchers
 from kanbert.tasks.resource import tasks
 from kanbert.tasks.schemas import (
@@ -44,9 +45,8 @@ from kanbert.tasks.schemas import (
 )
 from kanbert.tasks.visibility import is_limited
 from kanbert.tasks.watchers import add_watchers
-from kanbert.users.models import User
+from kanbert.users.service import active_user_types
 
-OPEN = (TaskStatus.Backlog, TaskStatus.New, TaskStatus.WIP)
 DONE = (TaskStatus.Completed, TaskStatus.Approved)
 WITH_WATCHERS: IncludeTree = {"watchers": {}}
 MAX_SETTINGS_BYTES = 4096
@@ -85,7 +85,7 @@ def ensure_may_write(caller: Caller) -> None:
 
 async def create_task(session: AsyncSession, caller: Caller, body: TaskCreate) -> Task:
     ensure_may_write(caller)
-    project = await _project(session, caller, body.project_id)
+    project = await active_project(session, caller, body.project_id)
     await lock_project(session, project.id)
     task = Task(
         space_id=caller.space_id,
@@ -115,9 +115,7 @@ async def create_task(session: AsyncSession, caller: Caller, body: TaskCreate) -
 async def update_task(session: AsyncSession, caller: Caller, task: Task, body: TaskFields) -> Task:
     ensure_may_write(caller)
     given = body.model_fields_set
-    for name in _NOT_NULL:
-        if name in given and getattr(body, name) is None:
-            raise invalid_field(name, f"The {name.replace('_', ' ')} field may not be null.")
+    refuse_nulls(body, _NOT_NULL)
     if given & {"parent_task_id", "is_public", "project_id"}:
         await lock_project(session, task.project_id)
     if body.project_id is not None and body.project_id != task.project_id:
@@ -189,7 +187,7 @@ async def force_delete_task(session: AsyncSession, caller: Caller, task: Task) -
 
 async def add_watcher(session: AsyncSession, caller: Caller, task: Task, user_id: str) -> Task:
     ensure_may_write(caller)
-    await _active_users(session, caller, [user_id], "user_id")
+    await active_user_types(session, caller, [user_id], "user_id")
     await add_watchers(session, task.id, [user_id])
     common.touch(task)
     await common.flush(session)
@@ -243,7 +241,7 @@ async def _apply(
         await _assign_parent(session, caller, task, body.parent_task_id)
     if "assignee_id" in given and body.assignee_id != task.assignee_id:
         if body.assignee_id is not None:
-            await _active_users(session, caller, [body.assignee_id], "assignee_id")
+            await active_user_types(session, caller, [body.assignee_id], "assignee_id")
         task.assignee_id = body.assignee_id
     if "priority_option_id" in given:
         task.priority_option_id = await setting_of_space(
@@ -259,7 +257,7 @@ async def _apply(
     )
     # Validated before anything is written, so a bad id leaves the task untouched.
     if body.watcher_ids:
-        await _active_users(session, caller, body.watcher_ids, "watcher_ids")
+        await active_user_types(session, caller, body.watcher_ids, "watcher_ids")
 
 
 async def _inherit_privacy(session: AsyncSession, task: Task, body: TaskFields) -> None:
@@ -324,17 +322,6 @@ def _due_date_settings(settings: dict[str, Any]) -> dict[str, Any]:
             f"The due date settings may take at most {MAX_SETTINGS_BYTES} bytes as JSON.",
         )
     return settings
-
-
-async def _project(session: AsyncSession, caller: Caller, project_id: str | None) -> Project:
-    """A visible, not archived project of this space; 422 otherwise."""
-    found = await session.scalar(
-        projects.scoped(caller).where(Project.id == project_id, Project.deleted_at.is_(None))
-    )
-    if found is None:
-        raise invalid_field("project_id", "The selected project does not exist.")
-    project: Project = found
-    return project
 
 
 async def _number(session: AsyncSession, task: Task, project: Project) -> None:
@@ -409,27 +396,6 @@ async def _assign_structure(
     setattr(task, field, value)
 
 
-async def _active_users(
-    session: AsyncSession, caller: Caller, user_ids: Sequence[str], field: str
-) -> None:
-    """422 naming `field` unless every id is an active user of this space."""
-    wanted = set(user_ids)
-    found = set(
-        (
-            await session.scalars(
-                select(User.id).where(
-                    User.id.in_(wanted),
-                    User.space_id == caller.space_id,
-                    User.deleted_at.is_(None),
-                )
-            )
-        ).all()
-    )
-    missing = wanted - found
-    if missing:
-        raise invalid_field(field, f"Unknown users: {', '.join(sorted(missing))}.")
-
-
 async def _set_watchers(session: AsyncSession, task: Task, user_ids: Sequence[str]) -> None:
     await session.execute(
         delete(task_watchers).where(
@@ -443,7 +409,7 @@ async def _move(session: AsyncSession, caller: Caller, task: Task, body: TaskFie
     """Move the task and all its descendants to another project: new numbers and uris from
     that project, its client, and no phase, milestone or epic of the old one. A sub-task
     moved without its parent is detached unless the body names a parent in the new project."""
-    project = await _project(session, caller, body.project_id)
+    project = await active_project(session, caller, body.project_id)
     family = await descendant_ids(session, [task.id])
     moved = list((await session.scalars(select(Task).where(Task.id.in_(family)))).all())
     # Parents first (descendant_ids order), then by their old number: a stable new numbering.

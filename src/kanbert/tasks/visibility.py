@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_
 
 from kanbert.kit.context import Caller
-from kanbert.projects.models import Project
-from kanbert.projects.resource import project_visible
+from kanbert.projects.resource import in_visible_project
 from kanbert.tasks.models import Task
 from kanbert.users.resource import LIMITED_TYPES
 
@@ -22,12 +21,9 @@ def task_visible(caller: Caller) -> ColumnElement[bool] | None:
     None means "no rule beyond the space" (owners and integrations). Written as
     `project_id IN (visible projects)` so the planner runs the project rule once, not per task.
     """
-    projects = project_visible(caller)
-    if projects is None:
+    seen = in_visible_project(Task.project_id, caller)
+    if seen is None:
         return None
-    seen = Task.project_id.in_(
-        select(Project.id).where(Project.space_id == caller.space_id, projects)
-    )
     return and_(seen, Task.is_public.is_(True)) if is_limited(caller) else seen
 
 

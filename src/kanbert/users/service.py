@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -197,3 +198,19 @@ async def set_avatar(
     set_committed_value(user, "avatar", file)  # rendered right away, without a query
     await flush_or_conflict(session)
     return user
+
+
+async def active_user_types(
+    session: AsyncSession, caller: Caller, user_ids: Iterable[str], field: str
+) -> dict[str, UserType]:
+    """The types of the given users, which must all be active (not archived) users of the
+    caller's space; 422 naming `field` and the unknown ids otherwise."""
+    wanted = set(user_ids)
+    query = select(User.id, User.type).where(
+        User.id.in_(wanted), User.space_id == caller.space_id, User.deleted_at.is_(None)
+    )
+    found: dict[str, UserType] = {row.id: row.type for row in (await session.execute(query)).all()}
+    missing = wanted - set(found)
+    if missing:
+        raise invalid_field(field, f"Unknown users: {', '.join(sorted(missing))}.")
+    return found
