@@ -75,6 +75,16 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Off for the shared app: tests fire far more than 600 requests a minute per token;
         # tests/kit/test_rate_limits.py builds its own apps with the limits it checks.
         rate_limit_per_minute=0,
+        # Webhook tests deliver to receivers on 127.0.0.1 with short windows; the worker runs
+        # where a test starts it (tests/webhooks/receiver.py), not inside the shared app.
+        webhook_allow_private_targets=True,
+        webhook_debounce_seconds=0.4,
+        webhook_debounce_max_seconds=1.5,
+        webhook_timeout_seconds=2.0,
+        webhook_backoff_base_seconds=1.5,
+        webhook_lease_seconds=5.0,
+        webhook_poll_seconds=0.05,
+        embedded_worker=False,
     )
 
 

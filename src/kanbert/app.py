@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import swagger_ui_bundle
@@ -40,6 +41,8 @@ from kanbert.tasks.endpoints import routers as task_routers
 from kanbert.tokens.endpoints import router as tokens_router
 from kanbert.user_groups.endpoints import router as user_groups_router
 from kanbert.users.endpoints import router as users_router
+from kanbert.webhooks.outbox import publish
+from kanbert.webhooks.worker import embedded_worker
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = f"{API_PREFIX}/openapi.json"
@@ -70,8 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rate_counter = make_counter(settings.redis_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with embedded_worker(app.state.sessionmaker, settings):
+            yield
         await rate_counter.close()
         await engine.dispose()
 
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.cursor_codec = CursorCodec(settings.resolved_secret_key)
     app.state.storage = local_storage(settings.data_dir)
+    app.state.before_commit = partial(publish, settings=settings)  # the webhook outbox
 
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -91,6 +91,37 @@ def serve(
 
 
 @app.command()
+def worker(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=500, help="Deliveries claimed at once.")
+    ] = 50,
+) -> None:
+    """Deliver webhooks (beside or instead of the worker embedded in `serve`); stops on SIGTERM."""
+    import signal
+
+    from kanbert.db.engine import make_engine, make_sessionmaker
+    from kanbert.webhooks.worker import Worker
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+
+    async def run() -> None:
+        engine = make_engine(settings.resolved_database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)
+        worker = Worker(make_sessionmaker(engine), settings, batch_size=batch_size)
+        print(f"Webhook worker {worker.name} started.", flush=True)
+        try:
+            await worker.run(stop)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
 def init(
     space: Annotated[str, typer.Option(help="Name of the new space.")],
     owner_email: Annotated[str, typer.Option(help="E-mail of the space's owner.")],

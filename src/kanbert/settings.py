@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     oauth_code_ttl_seconds: int = 600  # OAuth authorization codes
     rate_limit_per_minute: int = Field(default=600, ge=0)  # per token (or IP); 0 turns it off
     redis_url: str = ""  # empty: rate-limit counters in memory, per process
+    # Webhooks (webhooks.md): private targets are for tests and on-premise receivers only.
+    webhook_allow_private_targets: bool = False
+    webhook_debounce_seconds: float = Field(default=2.0, ge=0)
+    webhook_debounce_max_seconds: float = Field(default=10.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=3.0, gt=0)
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0)  # waits base^1, base^2, …
+    webhook_disable_after_failures: int = Field(default=20, ge=1)
+    # How long a worker owns the deliveries it claimed; after a crash another takes them over.
+    webhook_lease_seconds: float = Field(default=30.0, gt=0)
+    webhook_poll_seconds: float = Field(default=0.5, gt=0)  # idle workers look this often
+    embedded_worker: bool = True  # `kanbert serve` also delivers webhooks
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -16,6 +16,7 @@ from kanbert.kit.errors import missing_scope, unauthenticated
 from kanbert.kit.timefmt import utcnow
 from kanbert.spaces.models import Space
 from kanbert.users.models import User, UserType, local_today
+from kanbert.webhooks.capture import CALLER_KEY
 
 
 def _bearer(request: Request) -> str:
@@ -61,6 +62,7 @@ async def authenticate(request: Request, session: Session) -> Caller:
         now=now,
     )
     request.state.caller = caller
+    session.info[CALLER_KEY] = caller  # whom the outbox names as the author of changes
     return caller
 
 

@@ -18,6 +18,7 @@ from kanbert.spaces.models import Space
 from kanbert.tasks.models import Task as Task  # and watchers, priority options
 from kanbert.user_groups.models import UserGroup
 from kanbert.users.models import User
+from kanbert.webhooks.models import Webhook as Webhook  # and events, deliveries, attempts
 
 __all__ = [
     "ApiToken",

@@ -18,6 +18,10 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         if request.method not in READ_ONLY_METHODS:
             await begin_writing(session)
         yield session
+        # Last writes of the transaction (the webhook outbox), so they commit with it or not at all.
+        before_commit = getattr(request.app.state, "before_commit", None)
+        if before_commit is not None:
+            await before_commit(session)
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is

@@ -1,0 +1,1 @@
+"""Webhooks: registrations, the outbox of events, debounced deliveries, signing, workers."""

@@ -1,0 +1,169 @@
+"""The outbox: what a transaction changed becomes event rows and (debounced) deliveries,
+written in that same transaction just before it commits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kanbert.kit.timefmt import utcnow
+from kanbert.settings import Settings
+from kanbert.users.resource import user_data
+from kanbert.webhooks.capture import CALLER_KEY, Action, Change, take_changes
+from kanbert.webhooks.debounce import Outcome, meet, merge_changes
+from kanbert.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
+from kanbert.webhooks.sources import Scope, snapshots
+
+# Which resources a webhook receives, by its scope (webhooks.md §3).
+SPACE_WIDE = frozenset({"client", "company", "contact", "project", "effort"})
+CLIENT_SCOPED = frozenset({"client", "company", "contact", "project", "effort"})
+PROJECT_SCOPED = frozenset({"project", "task", "comment", "effort", "file"})
+
+
+def receives(webhook: Webhook, kind: str, event_name: str, scope: Scope) -> bool:
+    if event_name not in webhook.events and f"{kind}:*" not in webhook.events:
+        return False
+    if webhook.project_id is not None:
+        return kind in PROJECT_SCOPED and scope.project_id == webhook.project_id
+    if webhook.client_id is not None:
+        return kind in CLIENT_SCOPED and webhook.client_id in scope.client_ids
+    return kind in SPACE_WIDE
+
+
+async def publish(session: AsyncSession, settings: Settings) -> None:
+    """Write the events of everything this transaction changed, and their deliveries."""
+    if not session.info.get(CALLER_KEY):
+        return
+    await session.flush()
+    changes = take_changes(session)
+    if not changes:
+        return
+    caller = session.info[CALLER_KEY]
+    rendered = await _render_latest(session, changes)
+    triggered_by = user_data(caller.user) if caller.user is not None else None
+    webhooks = list(
+        (
+            await session.scalars(
+                select(Webhook).where(Webhook.space_id == caller.space_id, Webhook.is_active)
+            )
+        ).all()
+    )
+    now = utcnow()
+    for change in changes:
+        if change.action is Action.force_delete:
+            data, scope = change.snapshot, change.scope or Scope()
+        else:
+            data, scope = rendered[change.resource_type].get(change.resource_id, (None, Scope()))
+        name = f"{change.resource_type}:{change.action.value}"
+        session.add(
+            WebhookEvent(
+                space_id=caller.space_id,
+                event=name,
+                resource_type=change.resource_type,
+                resource_id=change.resource_id,
+                project_id=scope.project_id,
+                client_ids=list(scope.client_ids),
+                actor_id=caller.user_id,
+                triggered_by=triggered_by,
+                occurred_at=now,
+                data=data,
+                changes=change.changes if change.action is Action.update else None,
+            )
+        )
+        for webhook in webhooks:
+            if receives(webhook, change.resource_type, name, scope):
+                await _enqueue(session, settings, webhook, change, data, triggered_by, now)
+
+
+async def _render_latest(
+    session: AsyncSession, changes: list[Change]
+) -> dict[str, dict[str, tuple[dict[str, Any] | None, Scope]]]:
+    """Each changed resource rendered once, as it is now (the latest state)."""
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for change in changes:
+        if (
+            change.action is not Action.force_delete
+            and change.resource_id not in wanted[change.resource_type]
+        ):
+            wanted[change.resource_type].append(change.resource_id)
+    return {kind: await snapshots(session, kind, ids) for kind, ids in wanted.items()}
+
+
+async def _enqueue(
+    session: AsyncSession,
+    settings: Settings,
+    webhook: Webhook,
+    change: Change,
+    data: dict[str, Any] | None,
+    triggered_by: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    window = timedelta(seconds=settings.webhook_debounce_seconds)
+    cap = timedelta(seconds=settings.webhook_debounce_max_seconds)
+    latest = await _latest_open(session, webhook.id, change, now)
+    outcome = (
+        Outcome.append
+        if latest is None
+        else meet(Action(latest.event.split(":", 1)[1]), change.action)
+    )
+    if latest is not None and outcome is Outcome.cancel:
+        await session.delete(latest)
+        return
+    if latest is not None and outcome is Outcome.merge:
+        latest.data = data
+        latest.triggered_by = triggered_by
+        latest.occurred_at = now
+        if latest.changes is not None:
+            latest.changes = merge_changes(latest.changes, change.changes)
+        latest.due_at = min(now + window, latest.window_started_at + cap)
+        return
+    session.add(
+        WebhookDelivery(
+            webhook_id=webhook.id,
+            event=f"{change.resource_type}:{change.action.value}",
+            resource_type=change.resource_type,
+            resource_id=change.resource_id,
+            status=DeliveryStatus.pending,
+            triggered_by=triggered_by,
+            occurred_at=now,
+            data=data,
+            changes=change.changes if change.action is Action.update else None,
+            created_at=now,
+            window_started_at=now,
+            due_at=min(now + window, now + cap),
+            attempts=0,
+        )
+    )
+    await session.flush()  # the next change of this transaction may merge into it
+
+
+async def _latest_open(
+    session: AsyncSession, webhook_id: str, change: Change, now: datetime
+) -> WebhookDelivery | None:
+    """The newest delivery of this webhook and resource, if its window is still open."""
+    query = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.webhook_id == webhook_id,
+            WebhookDelivery.resource_type == change.resource_type,
+            WebhookDelivery.resource_id == change.resource_id,
+        )
+        .order_by(WebhookDelivery.seq.desc())
+        .limit(1)
+        # A worker claiming it at the same moment waits for us, or we see its claim.
+        .with_for_update()
+    )
+    latest = await session.scalar(query)
+    if latest is None:
+        return None
+    still_open = (
+        latest.status is DeliveryStatus.pending
+        and latest.attempts == 0
+        and latest.claimed_by is None
+        and latest.due_at > now
+    )
+    return latest if still_open else None
