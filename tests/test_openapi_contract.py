@@ -147,6 +147,16 @@ SPEC_SCOPES: dict[tuple[str, str], list[str]] = {
     ("POST", "/tokens"): ["integration"],
     ("GET", "/tokens/{}"): ["integration"],
     ("DELETE", "/tokens/{}"): ["integration"],
+    ("GET", "/webhooks"): ["integration"],
+    ("POST", "/webhooks"): ["integration"],
+    ("GET", "/webhooks/{}"): ["integration"],
+    ("PATCH", "/webhooks/{}"): ["integration"],
+    ("DELETE", "/webhooks/{}"): ["integration"],
+    ("POST", "/webhooks/{}/rotate-secret"): ["integration"],
+    ("POST", "/webhooks/{}/ping"): ["integration"],
+    ("GET", "/webhooks/{}/deliveries"): ["integration"],
+    ("GET", "/webhooks/{}/deliveries/{}"): ["integration"],
+    ("POST", "/webhooks/{}/deliveries/{}/redeliver"): ["integration"],
 }
 
 

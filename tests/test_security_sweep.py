@@ -59,6 +59,8 @@ PARAMETER_KINDS = {
     "contact_id": "contact",
     "token_id": "token",
     "space_id": "space",
+    "webhook_id": "webhook",
+    "delivery_id": "delivery",
 }
 # `row_id` names a row of a lookup list; the list is the path's first segment.
 LOOKUP_KINDS = {
@@ -282,6 +284,12 @@ def _build(world: World) -> Data:
         "project_id": ids["project"],
     }
     data.add("effort", api.post("/efforts", json=effort))
+    # Nothing listens on port 9: the ping fails at once, and leaves a delivery in the log.
+    hook = {"url": "http://127.0.0.1:9/sweep", "events": ["client:*"]}
+    data.add("webhook", api.post("/webhooks", json=hook))
+    ping = api.post(f"/webhooks/{ids['webhook']}/ping")
+    assert ping.status_code == 200, ping.text
+    ids["delivery"] = ping.json()["delivery_id"]
     return data
 
 

@@ -41,6 +41,7 @@ from kanbert.tasks.endpoints import routers as task_routers
 from kanbert.tokens.endpoints import router as tokens_router
 from kanbert.user_groups.endpoints import router as user_groups_router
 from kanbert.users.endpoints import router as users_router
+from kanbert.webhooks.endpoints import router as webhooks_router
 from kanbert.webhooks.outbox import publish
 from kanbert.webhooks.worker import embedded_worker
 
@@ -64,6 +65,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     *task_routers,
     *effort_routers,
     tokens_router,
+    webhooks_router,
 )
 
 

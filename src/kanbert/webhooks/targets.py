@@ -72,3 +72,18 @@ async def checked_addresses(url: str, allow_private: bool) -> list[str]:
                     "the server does not allow private webhook targets."
                 )
     return addresses
+
+
+async def check_registration(url: str, allow_private: bool) -> None:
+    """The check made when a webhook is registered or its URL changes: RefusedTarget if the
+    URL is malformed or (unless private targets are allowed) its host is not public.
+
+    With private targets allowed every resolvable host would pass, so nothing is resolved:
+    a registration must not wait on DNS for a host only delivery will ever need.
+    """
+    try:
+        parse_target(url)
+    except ValueError as error:  # urlsplit's own refusal, e.g. an unclosed "[" in the host
+        raise RefusedTarget("The URL is not valid.") from error
+    if not allow_private:
+        await checked_addresses(url, allow_private)
