@@ -24,6 +24,7 @@ from kanbert.kit.shortcodes import free_shortcode
 from kanbert.kit.timefmt import utcnow
 from kanbert.spaces.models import Space
 from kanbert.users.models import User
+from kanbert.webhooks.capture import deleting
 
 WRITERS = ("user", "integration")
 
@@ -174,6 +175,7 @@ async def restore_client(session: AsyncSession, caller: Caller, client: Client) 
 async def force_delete_client(session: AsyncSession, caller: Caller, client: Client) -> list[str]:
     """Delete the client for good; returns the ids of its files, whose bytes are to go."""
     ensure_may_write(caller, client)
+    await deleting(session, "client", [client.id])
     await session.delete(client)
     try:
         await session.flush()

@@ -23,6 +23,7 @@ from kanbert.tasks.visibility import is_limited
 from kanbert.tasks.watchers import add_watchers
 from kanbert.users.models import User
 from kanbert.users.resource import is_archived
+from kanbert.webhooks.capture import deleting
 
 # Replies nest at most this deep: responses are nested JSON, and a serialiser (like any
 # reader) has a depth limit; a thread deeper than this is not a conversation anyone reads.
@@ -93,6 +94,7 @@ async def delete_comment(session: AsyncSession, caller: Caller, comment: Comment
         raise forbidden("Only the author of a comment, an owner or an integration may delete it.")
     # Collected before the delete: afterwards nothing says which replies were under it.
     thread = [comment.id, *await _descendant_ids(session, comment)]
+    await deleting(session, "comment", thread)
     files = await drop_files_of(session, caller.space_id, "comment", thread)
     # Replies would go by ON DELETE CASCADE; naming them all does not depend on the engine
     # enforcing foreign keys.

@@ -19,6 +19,7 @@ from kanbert.kit.resource import IncludeTree, Resource, prepare_rendering
 from kanbert.kit.timefmt import utcnow
 from kanbert.lookups.service import country_by_id, country_by_name_or_code
 from kanbert.users.resource import LIMITED_TYPES
+from kanbert.webhooks.capture import deleting_record
 
 
 def crm_visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -148,6 +149,7 @@ async def restore(session: AsyncSession, record: Any) -> None:
 async def force_delete(session: AsyncSession, record: Any) -> None:
     # Links to companies / contacts and tags go with the row (ON DELETE CASCADE); the records
     # on their other side stay.
+    await deleting_record(session, record)
     await session.delete(record)
     await flush(session)
 

@@ -26,6 +26,7 @@ from kanbert.tasks.models import Task
 from kanbert.tasks.visibility import tasks_of
 from kanbert.users.models import User, UserType
 from kanbert.users.resource import LIMITED_TYPES
+from kanbert.webhooks.capture import deleting
 
 _PLAIN = ("date", "hours", "description", "is_billable")
 # Columns a PATCH may not clear: EffortData renders them as non-null.
@@ -66,6 +67,7 @@ async def update_effort(
 
 async def delete_effort(session: AsyncSession, caller: Caller, effort: Effort) -> None:
     ensure_own(caller, effort.user_id)
+    await deleting(session, "effort", [effort.id])
     await session.delete(effort)
     await common.flush(session)
 

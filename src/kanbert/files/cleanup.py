@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.files.models import StoredFile
 from kanbert.files.storage import Storage
+from kanbert.webhooks.capture import deleting
 
 
 async def drop_files_of(
@@ -31,6 +32,7 @@ async def drop_files_of(
     )
     file_ids = list((await session.scalars(select(StoredFile.id).where(owned))).all())
     if file_ids:
+        await deleting(session, "file", file_ids)
         await session.execute(
             delete(StoredFile).where(owned).execution_options(synchronize_session=False)
         )

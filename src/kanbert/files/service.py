@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +22,7 @@ from kanbert.files.storage import BlobMissing, Storage, UploadTooLarge
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import ApiError, invalid, invalid_field, not_found
 from kanbert.kit.ids import new_id
+from kanbert.webhooks.capture import CALLER_KEY, deleting
 
 # Room for the multipart framing and the two text fields around a file of the maximum size.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -99,8 +100,10 @@ async def upload(
     if length.isdigit() and int(length) > body_limit:
         raise too_large(limit)  # refused before a byte of the body is read
     reader = MultipartReader(request, body_limit)
+    # The webhook outbox runs before this upload's own commit, as for every other write.
+    before_commit = getattr(request.app.state, "before_commit", None)
     try:
-        return await _store(sessionmaker, caller, reader, storage, limit)
+        return await _store(sessionmaker, caller, reader, storage, limit, before_commit)
     except UploadTooLarge:
         await reader.drain(DRAIN_FACTOR * body_limit)
         raise too_large(limit) from None
@@ -112,6 +115,7 @@ async def _store(
     reader: MultipartReader,
     storage: Storage,
     limit: int,
+    before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> StoredFile:
     part: FilePart | None = await reader.until_file()
     if part is None:
@@ -138,6 +142,9 @@ async def _store(
                 entity_id=entity.id,
             )
             session.add(file)
+            if before_commit is not None:
+                session.info[CALLER_KEY] = caller
+                await before_commit(session)
     except BaseException:
         # Refused or failed after storing (late fields, bad entity, failed commit): drop it.
         await storage.delete(key)
@@ -176,5 +183,6 @@ async def delete_file(session: AsyncSession, file: StoredFile) -> None:
     await session.execute(
         update(User).where(User.avatar_file_id == file.id).values(avatar_file_id=None)
     )
+    await deleting(session, "file", [file.id])
     await session.delete(file)
     await session.flush()

@@ -46,6 +46,7 @@ from kanbert.tasks.schemas import (
 from kanbert.tasks.visibility import is_limited
 from kanbert.tasks.watchers import add_watchers
 from kanbert.users.service import active_user_types
+from kanbert.webhooks.capture import Action, deleting, notice
 
 DONE = (TaskStatus.Completed, TaskStatus.Approved)
 WITH_WATCHERS: IncludeTree = {"watchers": {}}
@@ -138,12 +139,16 @@ async def archive_task(session: AsyncSession, caller: Caller, task: Task) -> Non
     if task.deleted_at is not None:
         return
     family = [task.id, *await descendant_ids(session, [task.id])]
-    await session.execute(
+    archived = await session.execute(
         update(Task)
         .where(Task.id.in_(family), Task.deleted_at.is_(None))
         .values(deleted_at=caller.now)
+        .returning(Task.id)
         .execution_options(synchronize_session=False)
     )
+    for archived_id in archived.scalars():
+        if archived_id != task.id:  # the ORM sees the parent's own change only
+            notice(session, "task", archived_id, Action.delete)
     task.deleted_at = caller.now
     await common.flush(session)
 
@@ -155,12 +160,15 @@ async def restore_task(session: AsyncSession, caller: Caller, task: Task) -> Tas
     archived_at = task.deleted_at
     if archived_at is not None:
         family = await descendant_ids(session, [task.id])
-        await session.execute(
+        restored = await session.execute(
             update(Task)
             .where(Task.id.in_(family), Task.deleted_at == archived_at)
             .values(deleted_at=None)
+            .returning(Task.id)
             .execution_options(synchronize_session=False)
         )
+        for restored_id in restored.scalars():  # the ORM sees the parent's change only
+            notice(session, "task", restored_id, Action.restore)
         await common.restore(session, task)
     return await _reloaded(session, caller, task)
 
@@ -174,6 +182,8 @@ async def force_delete_task(session: AsyncSession, caller: Caller, task: Task) -
     comment_ids = list(
         (await session.scalars(select(Comment.id).where(Comment.task_id.in_(family)))).all()
     )
+    await deleting(session, "task", family)
+    await deleting(session, "comment", comment_ids)
     files = await drop_files_of(session, caller.space_id, "task", family)
     if comment_ids:
         files += await drop_files_of(session, caller.space_id, "comment", comment_ids)

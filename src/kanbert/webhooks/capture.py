@@ -131,3 +131,13 @@ async def deleting(session: AsyncSession, kind: str, record_ids: list[str]) -> N
         pending_changes(session).append(
             Change(kind, record_id, Action.force_delete, snapshot=snapshot, scope=scope)
         )
+
+
+async def deleting_record(session: AsyncSession, record: Any) -> None:
+    """`deleting` for one loaded record of any model: shared write helpers delete watched
+    kinds (companies, contacts, projects) and others (phases, say) alike."""
+    import kanbert.webhooks.sources  # noqa: F401  (fills WATCHED)
+
+    kind = WATCHED.get(type(record))
+    if kind is not None:
+        await deleting(session, kind, [record.id])

@@ -7,6 +7,9 @@ same webhook and resource whose window is still open.
 | create        | delete / force-delete | nothing (the create is cancelled)        |
 | update        | update                | one update, latest data, changes merged  |
 | anything else |                       | a new delivery after it (order kept)     |
+
+The same rules first fold the changes of one transaction (`coalesce`): a request that flushes a
+record twice (a task move, say) is one change to the outside, not two.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from kanbert.webhooks.capture import Action
+from kanbert.webhooks.capture import Action, Change
 
 
 class Outcome(enum.Enum):
@@ -42,3 +45,27 @@ def merge_changes(
         else:
             merged[name] = dict(change)
     return merged
+
+
+def coalesce(changes: list[Change]) -> list[Change]:
+    """One transaction's changes, those of each resource folded together by `meet`, in the
+    order of each resource's first (kept) change."""
+    kept: list[Change | None] = []
+    latest: dict[tuple[str, str], int] = {}  # resource → index of its newest kept change
+    for change in changes:
+        key = (change.resource_type, change.resource_id)
+        index = latest.get(key)
+        earlier = kept[index] if index is not None else None
+        if index is not None and earlier is not None:
+            outcome = meet(earlier.action, change.action)
+            if outcome is Outcome.merge:
+                if earlier.action is Action.update:
+                    earlier.changes = merge_changes(earlier.changes, change.changes)
+                continue
+            if outcome is Outcome.cancel:
+                kept[index] = None
+                del latest[key]
+                continue
+        latest[key] = len(kept)
+        kept.append(change)
+    return [change for change in kept if change is not None]

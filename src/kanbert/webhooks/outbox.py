@@ -14,7 +14,7 @@ from kanbert.kit.timefmt import utcnow
 from kanbert.settings import Settings
 from kanbert.users.resource import user_data
 from kanbert.webhooks.capture import CALLER_KEY, Action, Change, take_changes
-from kanbert.webhooks.debounce import Outcome, meet, merge_changes
+from kanbert.webhooks.debounce import Outcome, coalesce, meet, merge_changes
 from kanbert.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 from kanbert.webhooks.sources import Scope, snapshots
 
@@ -39,7 +39,7 @@ async def publish(session: AsyncSession, settings: Settings) -> None:
     if not session.info.get(CALLER_KEY):
         return
     await session.flush()
-    changes = take_changes(session)
+    changes = coalesce(take_changes(session))
     if not changes:
         return
     caller = session.info[CALLER_KEY]
