@@ -51,6 +51,11 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("KANBERT_SECRET_KEY must be at least 32 characters in production")
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            # A lease shorter than an attempt would let a second worker send it meanwhile.
+            raise ValueError(
+                "KANBERT_WEBHOOK_LEASE_SECONDS must be longer than KANBERT_WEBHOOK_TIMEOUT_SECONDS"
+            )
         return self
 
     @cached_property

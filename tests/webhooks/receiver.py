@@ -86,6 +86,13 @@ class Receiver:
             return [r.json["event"] for r in self.received]
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard library's listen backlog of 5 drops connections when workers send many
+    # deliveries at once.
+    request_queue_size = 512
+    daemon_threads = True
+
+
 @contextlib.contextmanager
 def receiver(path: str = "/hook") -> Iterator[Receiver]:
     holder: list[Receiver] = []
@@ -113,8 +120,7 @@ def receiver(path: str = "/hook") -> Iterator[Receiver]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), Handler)
     holder.append(Receiver(f"http://127.0.0.1:{server.server_address[1]}{path}"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

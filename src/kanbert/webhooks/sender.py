@@ -75,12 +75,20 @@ async def send(
         return int((time.monotonic() - started) * 1000)
 
     try:
-        addresses = await checked_addresses(url, allow_private)
-        target, host, extensions = _pinned(url, addresses[0])
-        request = client.build_request(
-            "POST", target, content=body, headers={**headers, **host}, extensions=extensions
-        )
+        # The name lookup counts against the timeout too: a resolver that never answers must
+        # not hold the worker's batch (and its lease) hostage.
         async with asyncio.timeout(timeout):
+            addresses = await checked_addresses(url, allow_private)
+            target, host, extensions = _pinned(url, addresses[0])
+            request = client.build_request(
+                "POST",
+                target,
+                content=body,
+                # identity: the 2 KB kept for the delivery log are readable text, not the
+                # start of a compressed stream.
+                headers={**headers, **host, "Accept-Encoding": "identity"},
+                extensions=extensions,
+            )
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 text = await _read_some(response)

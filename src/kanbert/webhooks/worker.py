@@ -42,6 +42,10 @@ from kanbert.webhooks.signing import signed_headers
 log = logging.getLogger("kanbert.webhooks")
 
 BATCH_SIZE = 50
+# Outcomes recorded at once by one worker. A batch is sent concurrently, but each outcome is a
+# short transaction: a session per send would hold up to a batch's worth of database
+# connections, and a few workers would exhaust the server's (PostgreSQL's default is 100).
+RECORDING_CONCURRENCY = 2
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ async def record_outcome(
     """The attempt, the delivery's next state and the webhook's health, in one transaction."""
     now = utcnow()
     add_attempt(session, claim, outcome, worker, now)
-    made = claim.attempts + 1
+    made = claim.attempts + 1  # decides retry or failure; the count itself is kept in SQL
     # The delivery changes only while this worker still holds it (its lease may have run out).
     mine = and_(WebhookDelivery.seq == claim.seq, WebhookDelivery.claimed_by == worker)
     deliveries = update(WebhookDelivery).where(mine).execution_options(synchronize_session=False)
@@ -124,7 +128,7 @@ async def record_outcome(
         await session.execute(
             deliveries.values(
                 status=DeliveryStatus.succeeded,
-                attempts=made,
+                attempts=WebhookDelivery.attempts + 1,
                 completed_at=now,
                 claimed_by=None,
                 claimed_until=None,
@@ -136,7 +140,7 @@ async def record_outcome(
         wait = backoff_seconds(settings, made, outcome.retry_after)
         await session.execute(
             deliveries.values(
-                attempts=made,
+                attempts=WebhookDelivery.attempts + 1,
                 due_at=now + timedelta(seconds=wait),
                 claimed_by=None,
                 claimed_until=None,
@@ -147,7 +151,7 @@ async def record_outcome(
     await session.execute(
         deliveries.values(
             status=DeliveryStatus.failed,
-            attempts=made,
+            attempts=WebhookDelivery.attempts + 1,
             completed_at=now,
             claimed_by=None,
             claimed_until=None,
@@ -178,8 +182,11 @@ class Worker:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{new_id()[:6]}"
+        # Recorded in 64-character columns (claimed_by, attempts' worker): a long host name is
+        # cut so the pid and the random part, which tell workers apart, always fit.
+        self.name = name or f"{socket.gethostname()[:48]}:{os.getpid()}:{new_id()[:6]}"
         self.batch_size = batch_size
+        self._recording = asyncio.Semaphore(RECORDING_CONCURRENCY)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a failing database is retried, never fatal."""
@@ -197,7 +204,21 @@ class Worker:
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """Claim one batch of due deliveries, send them concurrently, record each outcome."""
         claims = await self.claim()
-        await asyncio.gather(*(self._deliver(client, claim) for claim in claims))
+        results = await asyncio.gather(
+            *(self._deliver(client, claim) for claim in claims), return_exceptions=True
+        )
+        for claim, result in zip(claims, results, strict=True):
+            if isinstance(result, Exception):
+                # One delivery's failure to record (e.g. a database blip) must not stop the
+                # others'; it stays claimed and is sent again when its lease runs out.
+                log.error(
+                    "webhook worker %s: the outcome of delivery %s was not recorded",
+                    self.name,
+                    claim.delivery_id,
+                    exc_info=result,
+                )
+            elif isinstance(result, BaseException):
+                raise result
         return len(claims)
 
     async def claim(self) -> list[Claim]:
@@ -224,7 +245,7 @@ class Worker:
 
     async def _deliver(self, client: httpx.AsyncClient, claim: Claim) -> None:
         outcome = await attempt(client, self.settings, claim)
-        async with self.sessionmaker() as session, session.begin():
+        async with self._recording, self.sessionmaker() as session, session.begin():
             await begin_writing(session)
             await record_outcome(session, self.settings, claim, outcome, self.name)
 
@@ -273,10 +294,18 @@ async def deliver_now(
     async with new_client(settings.webhook_timeout_seconds) as client:
         outcome = await attempt(client, settings, claim)
     row = add_attempt(session, claim, outcome, "api", now)
-    delivery.attempts += 1
+    settled: dict[str, object] = {}
     if outcome.succeeded or one_shot:
-        delivery.status = DeliveryStatus.succeeded if outcome.succeeded else DeliveryStatus.failed
-        delivery.completed_at = now
+        status = DeliveryStatus.succeeded if outcome.succeeded else DeliveryStatus.failed
+        settled = {"status": status, "completed_at": now}
+    # Counted in SQL: a worker may be recording an attempt of the same delivery right now.
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.seq == delivery.seq)
+        .values(attempts=WebhookDelivery.attempts + 1, **settled)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(delivery)
     if outcome.succeeded:
         webhook.last_success_at = now
     else:
