@@ -33,3 +33,11 @@ test: lint
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache
+
+# Load benchmarks against the floor (bench/README.md); needs wrk (apt-get install wrk).
+.PHONY: bench bench-small
+bench: install
+	$(BIN)/python -m bench
+
+bench-small: install
+	$(BIN)/python -m bench --small

@@ -147,6 +147,35 @@ def init(
     _print(result, as_json)
 
 
+@app.command()
+def seed(
+    space_id: Annotated[str, typer.Option(help="The existing space to fill.")],
+    clients: Annotated[int, typer.Option(min=1)] = 50,
+    projects: Annotated[int, typer.Option(min=1)] = 200,
+    tasks: Annotated[int, typer.Option(min=0)] = 5000,
+    comments: Annotated[int, typer.Option(min=0)] = 10000,
+    efforts: Annotated[int, typer.Option(min=0)] = 5000,
+    seed: Annotated[int, typer.Option(help="Same seed, same rows and ids.")] = 1,
+) -> None:
+    """Fill a space with realistic generated data (bulk inserts, no webhook events)."""
+    import time
+
+    from kanbert.seed import NoSpace, Sizes, seed_database
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    sizes = Sizes(clients, projects, tasks, comments, efforts)
+    started = time.monotonic()
+    try:
+        seeded = asyncio.run(
+            seed_database(settings.resolved_database_url, space_id, sizes, seed, console)
+        )
+    except NoSpace:
+        _fail(f"No space with id {space_id}.")
+    rows = ", ".join(f"{count} {table}" for table, count in seeded.counts.items())
+    console.print(f"Seeded in {time.monotonic() - started:.1f} s: {rows}.")
+
+
 @token_app.command("create")
 def token_create(
     space_id: Annotated[str, typer.Option(help="The space the token acts in.")],
