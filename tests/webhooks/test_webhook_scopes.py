@@ -176,6 +176,36 @@ def test_an_event_filter_lets_only_its_events_through(space: Space, settings: Se
     assert created["id"] != where.task["id"]
 
 
+def test_a_task_moved_to_another_project_is_announced_to_both_projects(
+    space: Space, settings: Settings
+) -> None:
+    api = space.api
+    where = place(space)
+    other = ok(api.post("/projects", json={"title": "Other", "client_id": where.client["id"]}), 201)
+    with (
+        receiver() as left,
+        receiver() as joined,
+        receiver() as elsewhere,
+        running_worker(settings),
+    ):
+        hook(space, left.url, ["task:*"], project_id=where.project["id"])
+        hook(space, joined.url, ["task:*"], project_id=other["id"])
+        unrelated_project = {"title": "Unrelated", "client_id": where.client["id"]}
+        unrelated = ok(api.post("/projects", json=unrelated_project), 201)
+        hook(space, elsewhere.url, ["task:*"], project_id=unrelated["id"])
+        ok(api.patch(f"/tasks/{where.task['id']}", json={"project_id": other["id"]}))
+        got = {"left": left.wait_for(1), "joined": joined.wait_for(1)}
+        assert elsewhere.quiet_for(1.0) == []
+    for name, received in got.items():
+        assert [r.json["event"] for r in received] == ["task:update"], name
+        body = received[0].json
+        assert body["changes"]["project_id"] == {
+            "from": where.project["id"],
+            "to": other["id"],
+        }, name
+        assert body["data"]["project_id"] == other["id"], name
+
+
 def _guest(space: Space, project_id: str) -> tuple[str, Any]:
     guest_id = space.add_user("guest@example.com", UserType.guest)
     ok(space.api.put(f"/projects/{project_id}/guests/{guest_id}"))

@@ -34,6 +34,20 @@ def receives(webhook: Webhook, kind: str, event_name: str, scope: Scope) -> bool
     return kind in SPACE_WIDE
 
 
+def former_scope(change: Change) -> Scope | None:
+    """Where a moved record (a task to another project, a project to another client) was
+    before this change: webhooks there receive the update too, so they learn it left."""
+    moved = {
+        name: change.changes[name]["from"]
+        for name in ("project_id", "client_id")
+        if name in change.changes
+    }
+    if not moved:
+        return None
+    client_id = moved.get("client_id")
+    return Scope(moved.get("project_id"), (client_id,) if client_id else ())
+
+
 async def publish(session: AsyncSession, settings: Settings) -> None:
     """Write the events of everything this transaction changed, and their deliveries."""
     if not session.info.get(CALLER_KEY):
@@ -74,8 +88,11 @@ async def publish(session: AsyncSession, settings: Settings) -> None:
                 changes=change.changes if change.action is Action.update else None,
             )
         )
+        former = former_scope(change)
         for webhook in webhooks:
-            if receives(webhook, change.resource_type, name, scope):
+            if receives(webhook, change.resource_type, name, scope) or (
+                former is not None and receives(webhook, change.resource_type, name, former)
+            ):
                 await _enqueue(session, settings, webhook, change, data, triggered_by, now)
 
 
