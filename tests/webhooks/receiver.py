@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanbert.db.engine import make_engine, make_sessionmaker
 from kanbert.settings import Settings
-from kanbert.webhooks.worker import Worker
+from kanbert.webhooks.worker import BATCH_SIZE, Worker
 
 
 @dataclass
@@ -132,9 +132,12 @@ def receiver(path: str = "/hook") -> Iterator[Receiver]:
 
 
 @contextlib.contextmanager
-def running_worker(settings: Settings, **overrides: Any) -> Iterator[Worker]:
+def running_worker(
+    settings: Settings, batch_size: int = BATCH_SIZE, **overrides: Any
+) -> Iterator[Worker]:
     """A webhook worker on its own engine and event loop in a thread, as a separate
-    `kanbert worker` would run; `overrides` change its settings (e.g. a short backoff)."""
+    `kanbert worker --batch-size N` would run; `overrides` change its settings (e.g. a
+    short backoff)."""
     worker_settings = settings.model_copy(update=overrides)
     ready = threading.Event()
     state: dict[str, Any] = {}
@@ -144,7 +147,7 @@ def running_worker(settings: Settings, **overrides: Any) -> Iterator[Worker]:
         sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(engine)
         state["stop"] = asyncio.Event()
         state["loop"] = asyncio.get_running_loop()
-        state["worker"] = Worker(sessionmaker, worker_settings)
+        state["worker"] = Worker(sessionmaker, worker_settings, batch_size=batch_size)
         ready.set()
         try:
             await state["worker"].run(state["stop"])
@@ -153,9 +156,10 @@ def running_worker(settings: Settings, **overrides: Any) -> Iterator[Worker]:
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
     thread.start()
-    ready.wait(10)
+    assert ready.wait(10), "the worker did not start"
     try:
         yield state["worker"]
     finally:
         state["loop"].call_soon_threadsafe(state["stop"].set)
         thread.join(timeout=15)
+        assert not thread.is_alive(), "the worker did not stop"

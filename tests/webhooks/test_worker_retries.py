@@ -13,7 +13,7 @@ from kanbert.settings import Settings
 
 from receiver import Answer, Received, receiver, running_worker
 from support import Space
-from workerkit import attempts_of, deliveries_of, hook_state, reactivate, wait_until, worker_thread
+from workerkit import attempts_of, deliveries_of, hook_state, reactivate, wait_until
 
 
 def new_client(space: Space, name: str) -> str:
@@ -102,7 +102,7 @@ def test_twenty_failed_deliveries_disable_the_webhook_until_it_is_reactivated(
 
         # One delivery at a time (`kanbert worker --batch-size 1`), so the count is exact: the
         # 20th failure disables the webhook before the 21st delivery is claimed.
-        with worker_thread(settings, batch_size=1):
+        with running_worker(settings, batch_size=1):
             hooks.wait_for(20, timeout=60)
             wait_until(lambda: not hook_state(space, webhook_id).is_active, what="disabled")
             # A change while disabled is not sent either.

@@ -4,7 +4,6 @@ subprocesses (worker, serve) pointed at the test database."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import queue
@@ -19,12 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanbert.db.engine import make_engine, make_sessionmaker
 from kanbert.settings import Settings
 from kanbert.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
-from kanbert.webhooks.worker import Worker
 
 from support import Space
 
@@ -129,36 +126,6 @@ def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "") 
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s: {what or check}")
         time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def worker_thread(settings: Settings, batch_size: int, **overrides: Any) -> Iterator[Worker]:
-    """Like receiver.running_worker, with a chosen batch size (`kanbert worker --batch-size`)."""
-    worker_settings = settings.model_copy(update=overrides)
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    async def main() -> None:
-        engine = make_engine(worker_settings.resolved_database_url)
-        sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(engine)
-        state["stop"] = asyncio.Event()
-        state["loop"] = asyncio.get_running_loop()
-        state["worker"] = Worker(sessionmaker, worker_settings, batch_size=batch_size)
-        ready.set()
-        try:
-            await state["worker"].run(state["stop"])
-        finally:
-            await engine.dispose()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the worker did not start"
-    try:
-        yield state["worker"]
-    finally:
-        state["loop"].call_soon_threadsafe(state["stop"].set)
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the worker did not stop"
 
 
 def kanbert_env(settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:

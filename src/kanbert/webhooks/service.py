@@ -97,32 +97,20 @@ def _check_scope(project_id: str | None, client_id: str | None) -> None:
         raise invalid({"project_id": [problem], "client_id": [problem]})
 
 
-async def _check_project(session: AsyncSession, caller: Caller, project_id: str | None) -> None:
-    if project_id is None:
+async def _check_reference(
+    session: AsyncSession, caller: Caller, model: type[Project] | type[Client], value: str | None
+) -> None:
+    """A webhook's project or client: an active record of this space (422 otherwise)."""
+    if value is None:
         return
     found = await session.scalar(
-        select(Project.id).where(
-            Project.id == project_id,
-            Project.space_id == caller.space_id,
-            Project.deleted_at.is_(None),
+        select(model.id).where(
+            model.id == value, model.space_id == caller.space_id, model.deleted_at.is_(None)
         )
     )
     if found is None:
-        raise invalid_field("project_id", "The selected project does not exist or is archived.")
-
-
-async def _check_client(session: AsyncSession, caller: Caller, client_id: str | None) -> None:
-    if client_id is None:
-        return
-    found = await session.scalar(
-        select(Client.id).where(
-            Client.id == client_id,
-            Client.space_id == caller.space_id,
-            Client.deleted_at.is_(None),
-        )
-    )
-    if found is None:
-        raise invalid_field("client_id", "The selected client does not exist or is archived.")
+        noun = model.__name__.lower()
+        raise invalid_field(f"{noun}_id", f"The selected {noun} does not exist or is archived.")
 
 
 async def loaded(session: AsyncSession, webhook_id: str) -> Webhook:
@@ -144,8 +132,8 @@ async def create_webhook(
     await _check_url(data.url, settings.webhook_allow_private_targets)
     events = _check_events(data.events, data.project_id)
     _check_scope(data.project_id, data.client_id)
-    await _check_project(session, caller, data.project_id)
-    await _check_client(session, caller, data.client_id)
+    await _check_reference(session, caller, Project, data.project_id)
+    await _check_reference(session, caller, Client, data.client_id)
     webhook = Webhook(
         space_id=caller.space_id,
         owner_id=caller.user_id,
@@ -184,10 +172,10 @@ async def update_webhook(
         webhook.events = checked
     _check_scope(project_id, client_id)
     if project_id != webhook.project_id:
-        await _check_project(session, caller, project_id)
+        await _check_reference(session, caller, Project, project_id)
         webhook.project_id = project_id
     if client_id != webhook.client_id:
-        await _check_client(session, caller, client_id)
+        await _check_reference(session, caller, Client, client_id)
         webhook.client_id = client_id
     if data.tries is not None:
         webhook.tries = _check_tries(data.tries)

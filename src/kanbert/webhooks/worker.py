@@ -116,47 +116,30 @@ async def record_outcome(
     now = utcnow()
     add_attempt(session, claim, outcome, worker, now)
     made = claim.attempts + 1  # decides retry or failure; the count itself is kept in SQL
-    # The delivery changes only while this worker still holds it (its lease may have run out).
+    # The delivery changes only while this worker still holds it (its lease may have run out);
+    # either way it is released, with one more attempt counted.
     mine = and_(WebhookDelivery.seq == claim.seq, WebhookDelivery.claimed_by == worker)
-    deliveries = update(WebhookDelivery).where(mine).execution_options(synchronize_session=False)
+    released = (
+        update(WebhookDelivery)
+        .where(mine)
+        .values(attempts=WebhookDelivery.attempts + 1, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
     webhook = (
         update(Webhook)
         .where(Webhook.id == claim.webhook_id)
         .execution_options(synchronize_session=False)
     )
     if outcome.succeeded:
-        await session.execute(
-            deliveries.values(
-                status=DeliveryStatus.succeeded,
-                attempts=WebhookDelivery.attempts + 1,
-                completed_at=now,
-                claimed_by=None,
-                claimed_until=None,
-            )
-        )
+        await session.execute(released.values(status=DeliveryStatus.succeeded, completed_at=now))
         await session.execute(webhook.values(last_success_at=now, consecutive_failures=0))
         return
     if made < claim.tries:
         wait = backoff_seconds(settings, made, outcome.retry_after)
-        await session.execute(
-            deliveries.values(
-                attempts=WebhookDelivery.attempts + 1,
-                due_at=now + timedelta(seconds=wait),
-                claimed_by=None,
-                claimed_until=None,
-            )
-        )
+        await session.execute(released.values(due_at=now + timedelta(seconds=wait)))
         await session.execute(webhook.values(last_failure_at=now))
         return
-    await session.execute(
-        deliveries.values(
-            status=DeliveryStatus.failed,
-            attempts=WebhookDelivery.attempts + 1,
-            completed_at=now,
-            claimed_by=None,
-            claimed_until=None,
-        )
-    )
+    await session.execute(released.values(status=DeliveryStatus.failed, completed_at=now))
     limit = settings.webhook_disable_after_failures
     failures = Webhook.consecutive_failures + 1
     await session.execute(
