@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import delete
-from test_outbox_core import add_webhook
 
 from kanbert.settings import Settings
 from kanbert.webhooks.models import Webhook
@@ -16,6 +15,7 @@ from kanbert.webhooks.models import Webhook
 from live import free_port
 from receiver import receiver
 from support import API, Space
+from test_outbox_core import add_webhook
 from workerkit import Process, deliveries_of, kanbert_env, processes
 
 STARTUP_SECONDS = 60

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_outbox_core import add_webhook
 
 from kanbert.settings import Settings
 from kanbert.webhooks import targets
 
 from receiver import receiver, running_worker
 from support import Space
+from test_outbox_core import add_webhook
 from workerkit import attempts_of, deliveries_of, wait_until
 
 

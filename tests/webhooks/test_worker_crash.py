@@ -8,12 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from test_outbox_core import add_webhook
-
 from kanbert.settings import Settings
 
 from receiver import Received, receiver
 from support import Space
+from test_outbox_core import add_webhook
 from workerkit import Process, attempts_of, deliveries_of, kanbert_env, processes, wait_until
 
 ROLLED_BACK = "Rolled back title"

@@ -7,12 +7,12 @@ import time
 from email.utils import formatdate
 
 import pytest
-from test_outbox_core import add_webhook
 
 from kanbert.settings import Settings
 
 from receiver import Answer, Received, receiver, running_worker
 from support import Space
+from test_outbox_core import add_webhook
 from workerkit import attempts_of, deliveries_of, hook_state, reactivate, wait_until
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from test_outbox_core import add_webhook
 
 from kanbert.kit.ids import new_id
 from kanbert.kit.timefmt import utcnow
@@ -20,6 +19,7 @@ from kanbert.webhooks.models import DeliveryStatus, WebhookDelivery
 
 from receiver import receiver
 from support import Space
+from test_outbox_core import add_webhook
 from workerkit import Process, attempts_of, deliveries_of, kanbert_env, processes, wait_until
 
 RESOURCES = 200
