@@ -197,3 +197,19 @@ def test_a_stream_of_changes_is_still_delivered_after_the_cap(
     assert titles[-1]["to"] == last_title
     assert got[-1].json["data"] == ok(api.get(f"/tasks/{task_id}"))
     assert len(got) >= 2
+
+
+def test_the_rules_hold_for_a_webhook_subscribed_to_creates_only(
+    slow: Space, settings: Settings
+) -> None:
+    """Unsubscribed updates and deletes still merge into, or cancel, the open create."""
+    api = slow.api
+    with receiver() as hooks, running_worker(settings):
+        hook(slow, hooks.url, ["client:create"])
+        renamed = ok(api.post("/clients", json={"name": "Old"}), 201)
+        ok(api.patch(f"/clients/{renamed['id']}", json={"name": "New"}))
+        gone = ok(api.post("/clients", json={"name": "Gone"}), 201)
+        ok(api.delete(f"/clients/{gone['id']}"), 204)
+        bodies = _settled(hooks, 1)
+    assert [(b["event"], b["resource"]["id"]) for b in bodies] == [("client:create", renamed["id"])]
+    assert bodies[0]["data"]["name"] == "New"

@@ -14,9 +14,18 @@ from kanbert.settings import Settings
 
 from eventkit import Event, Place, hook, last_seq, ok, outbox, place, upload
 from receiver import receiver, running_worker
-from support import Space
+from support import Space, World
 
 Body = dict[str, Any]
+
+
+@pytest.fixture
+def space(world: World) -> Space:
+    """A space with a listening webhook: without one the outbox records each change (with
+    its `changes`) but renders no `data` (test_a_space_without_webhooks_…)."""
+    space = world.new_space()
+    hook(space, "http://127.0.0.1:9/listener", ["client:*"], tries=1)  # nothing listens on 9
+    return space
 
 
 @dataclass(frozen=True)
@@ -325,3 +334,17 @@ def test_each_kind_reaches_a_receiver_with_its_data(space: Space, settings: Sett
     assert bodies["file:force-delete"]["data"] == stored
     assert bodies["comment:force-delete"]["data"] == comment
     assert bodies["comment:force-delete"]["resource"] == {"type": "comment", "id": comment["id"]}
+
+
+def test_a_space_without_webhooks_records_changes_but_renders_nothing(world: World) -> None:
+    quiet = world.new_space("No webhooks")
+    before = last_seq(quiet)
+    client = ok(quiet.api.post("/clients", json={"name": "Quiet"}), 201)
+    ok(quiet.api.patch(f"/clients/{client['id']}", json={"name": "Quieter"}))
+    events = outbox(quiet, before)
+    assert [(e.event, e.resource_id) for e in events] == [
+        ("client:create", client["id"]),
+        ("client:update", client["id"]),
+    ]
+    assert events[1].changes == {"name": {"from": "Quiet", "to": "Quieter"}}
+    assert all(e.data is None for e in events)

@@ -9,6 +9,7 @@ import pytest
 
 from kanbert.settings import Settings
 from kanbert.webhooks import targets
+from kanbert.webhooks.sender import retry_after_seconds
 
 from receiver import receiver, running_worker
 from support import Space
@@ -133,3 +134,36 @@ def test_a_name_lookup_that_never_answers_counts_against_the_timeout(
     [attempt] = attempts_of(space, webhook_id)
     assert attempt.response_status is None
     assert attempt.error and "1 s" in attempt.error
+
+
+def test_a_nul_in_the_answer_is_stored_replaced_and_the_delivery_settles(
+    space: Space, settings: Settings
+) -> None:
+    """PostgreSQL stores no NUL: the answer is kept with it replaced, not lost in a loop."""
+    with receiver() as hooks, running_worker(settings):
+        hooks.default = (200, {}, b"ok\x00\x01")
+        webhook_id, _secret = add_webhook(space, hooks.url, ["client:*"])
+        assert space.api.post("/clients", json={"name": "Nul"}).status_code == 201
+        hooks.wait_for(1)
+        settled = wait_until(
+            lambda: [d for d in deliveries_of(space, webhook_id) if d.status != "pending"],
+            what="the delivery settled",
+        )
+        assert len(hooks.quiet_for(1.0)) == 1
+    assert settled[0].status == "succeeded"
+    assert attempts_of(space, webhook_id)[0].response_body == "ok\ufffd\x01"
+
+
+def test_an_absurd_retry_after_is_capped_and_recorded(space: Space, settings: Settings) -> None:
+    assert retry_after_seconds("999999999999") == 24 * 3600
+    assert retry_after_seconds("Fri, 01 Jan 9999 00:00:00 GMT") == 24 * 3600
+    with receiver() as hooks, running_worker(settings):
+        hooks.default = (429, {"Retry-After": "999999999999"}, b"slow down")
+        webhook_id, _secret = add_webhook(space, hooks.url, ["client:*"], tries=3)
+        assert space.api.post("/clients", json={"name": "Patient"}).status_code == 201
+        hooks.wait_for(1)
+        attempts = wait_until(lambda: attempts_of(space, webhook_id), what="an attempt")
+        assert len(hooks.quiet_for(1.5)) == 1  # recorded once, waiting, not re-sent
+    assert attempts[0].response_status == 429
+    [delivery] = deliveries_of(space, webhook_id)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)

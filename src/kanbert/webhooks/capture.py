@@ -125,8 +125,15 @@ def notice(session: AsyncSession, kind: str, record_id: str, action: Action) -> 
 async def deleting(session: AsyncSession, kind: str, record_ids: list[str]) -> None:
     """Announce that these rows are about to be deleted for good: renders their last state
     now, while they exist. Call before the DELETE, inside the same transaction."""
-    from kanbert.webhooks.sources import snapshots  # sources imports every watched domain
+    # Imported here: sources and the outbox import every watched domain, which import this.
+    from kanbert.webhooks.outbox import listeners
+    from kanbert.webhooks.sources import snapshots
 
+    if not await listeners(session, session.info[CALLER_KEY]):
+        # Nobody listens: the outbox records the deletions without rendering anything.
+        for record_id in record_ids:
+            pending_changes(session).append(Change(kind, record_id, Action.force_delete))
+        return
     for record_id, (snapshot, scope) in (await snapshots(session, kind, record_ids)).items():
         pending_changes(session).append(
             Change(kind, record_id, Action.force_delete, snapshot=snapshot, scope=scope)

@@ -36,7 +36,19 @@ from kanbert.webhooks.schemas import (
 
 SCOPE = "integration"
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
+
+async def _integrations_only(caller: CurrentCaller) -> None:
+    # Webhooks receive everything of the space, hidden records included: only integrations
+    # hold them, whatever scopes another user's token carries.
+    service.ensure_integration(caller)
+
+
+router = APIRouter(
+    prefix="/webhooks",
+    tags=["webhooks"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(_integrations_only)],
+)
 
 WebhookRecord = Annotated[Webhook, record_of(webhooks, "webhook_id")]
 

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanbert.kit.context import Caller
 from kanbert.kit.timefmt import utcnow
 from kanbert.settings import Settings
+from kanbert.users.models import User, local_today
 from kanbert.users.resource import user_data
 from kanbert.webhooks.capture import CALLER_KEY, Action, Change, take_changes
 from kanbert.webhooks.debounce import Outcome, coalesce, meet, merge_changes
@@ -24,9 +26,14 @@ CLIENT_SCOPED = frozenset({"client", "company", "contact", "project", "effort"})
 PROJECT_SCOPED = frozenset({"project", "task", "comment", "effort", "file"})
 
 
-def receives(webhook: Webhook, kind: str, event_name: str, scope: Scope) -> bool:
-    if event_name not in webhook.events and f"{kind}:*" not in webhook.events:
-        return False
+LISTENERS_KEY = "kanbert_webhook_listeners"
+
+
+def subscribed(webhook: Webhook, kind: str, event_name: str) -> bool:
+    return event_name in webhook.events or f"{kind}:*" in webhook.events
+
+
+def in_scope(webhook: Webhook, kind: str, scope: Scope) -> bool:
     if webhook.project_id is not None:
         return kind in PROJECT_SCOPED and scope.project_id == webhook.project_id
     if webhook.client_id is not None:
@@ -48,6 +55,24 @@ def former_scope(change: Change) -> Scope | None:
     return Scope(moved.get("project_id"), (client_id,) if client_id else ())
 
 
+async def listeners(session: AsyncSession, caller: Caller) -> list[Webhook]:
+    """The webhooks that may receive this space's changes: active, of an integration that is
+    not archived (its token no longer works, so neither does its webhook). Read once per
+    transaction."""
+    cached: list[Webhook] | None = session.info.get(LISTENERS_KEY)
+    if cached is None:
+        today = local_today(utcnow(), caller.timezone)
+        query = (
+            select(Webhook)
+            .join(User, User.id == Webhook.owner_id)
+            .where(Webhook.space_id == caller.space_id, Webhook.is_active)
+            .where(~User.archived_on(today))
+        )
+        cached = list((await session.scalars(query)).all())
+        session.info[LISTENERS_KEY] = cached
+    return cached
+
+
 async def publish(session: AsyncSession, settings: Settings) -> None:
     """Write the events of everything this transaction changed, and their deliveries."""
     if not session.info.get(CALLER_KEY):
@@ -57,21 +82,17 @@ async def publish(session: AsyncSession, settings: Settings) -> None:
     if not changes:
         return
     caller = session.info[CALLER_KEY]
-    rendered = await _render_latest(session, changes)
+    webhooks = await listeners(session, caller)
+    # Without a listener the outbox still records every change, but renders nothing.
+    rendered = await _render_latest(session, changes) if webhooks else {}
     triggered_by = user_data(caller.user) if caller.user is not None else None
-    webhooks = list(
-        (
-            await session.scalars(
-                select(Webhook).where(Webhook.space_id == caller.space_id, Webhook.is_active)
-            )
-        ).all()
-    )
     now = utcnow()
     for change in changes:
         if change.action is Action.force_delete:
             data, scope = change.snapshot, change.scope or Scope()
         else:
-            data, scope = rendered[change.resource_type].get(change.resource_id, (None, Scope()))
+            found = rendered.get(change.resource_type, {})
+            data, scope = found.get(change.resource_id, (None, Scope()))
         name = f"{change.resource_type}:{change.action.value}"
         session.add(
             WebhookEvent(
@@ -90,10 +111,16 @@ async def publish(session: AsyncSession, settings: Settings) -> None:
         )
         former = former_scope(change)
         for webhook in webhooks:
-            if receives(webhook, change.resource_type, name, scope) or (
-                former is not None and receives(webhook, change.resource_type, name, former)
+            kind = change.resource_type
+            if in_scope(webhook, kind, scope) or (
+                former is not None and in_scope(webhook, kind, former)
             ):
-                await _enqueue(session, settings, webhook, change, data, triggered_by, now)
+                # A change the webhook did not subscribe to still merges into (or cancels) its
+                # open delivery of the resource: the debounce rules hold whatever the filter.
+                may_append = subscribed(webhook, kind, name)
+                await _enqueue(
+                    session, settings, webhook, change, data, triggered_by, now, may_append
+                )
 
 
 async def _render_latest(
@@ -118,6 +145,7 @@ async def _enqueue(
     data: dict[str, Any] | None,
     triggered_by: dict[str, Any] | None,
     now: datetime,
+    may_append: bool,
 ) -> None:
     window = timedelta(seconds=settings.webhook_debounce_seconds)
     cap = timedelta(seconds=settings.webhook_debounce_max_seconds)
@@ -137,6 +165,8 @@ async def _enqueue(
         if latest.changes is not None:
             latest.changes = merge_changes(latest.changes, change.changes)
         latest.due_at = min(now + window, latest.window_started_at + cap)
+        return
+    if not may_append:
         return
     session.add(
         WebhookDelivery(

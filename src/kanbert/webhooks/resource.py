@@ -52,11 +52,18 @@ def webhook_loads() -> tuple[Any, ...]:
     )
 
 
+def owned_by_caller(caller: Caller) -> ColumnElement[bool]:
+    """A webhook belongs to the integration that registered it (webhooks.md): another
+    integration of the space can neither see nor change it."""
+    return Webhook.owner_id == caller.user_id
+
+
 webhooks = Resource(
     name="webhooks",
     model=Webhook,
     render=_render_webhook,
     eager=webhook_loads,
+    visible=owned_by_caller,
     lookups={"id": by_column(Webhook.id)},
 )
 
@@ -120,8 +127,9 @@ def _render_delivery(delivery: WebhookDelivery, _tree: IncludeTree, _caller: Cal
 
 
 def _deliveries_of_space(caller: Caller) -> ColumnElement[bool]:
-    # Deliveries carry no space of their own: they belong to a webhook of the caller's space.
-    own = select(Webhook.id).where(Webhook.space_id == caller.space_id)
+    # Deliveries carry no space of their own: they belong to a webhook of the caller's space,
+    # and only its owner sees them.
+    own = select(Webhook.id).where(Webhook.space_id == caller.space_id, owned_by_caller(caller))
     return WebhookDelivery.webhook_id.in_(own)
 
 

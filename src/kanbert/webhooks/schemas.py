@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from kanbert.clients.schemas import ClientData
 from kanbert.kit.schemas import RequestBody
@@ -50,7 +50,7 @@ class WebhookCreate(RequestBody):
     events: Events
     project_id: IdRef | None = None
     client_id: IdRef | None = None
-    tries: int | None = Field(None, description="Attempts in total, 1 to 10 (default 3).")
+    tries: StrictInt | None = Field(None, description="Attempts in total, 1 to 10 (default 3).")
     secret: Secret | None = Field(
         None, description="32 to 255 characters; a `whsec_…` secret is generated when absent."
     )
@@ -61,7 +61,7 @@ class WebhookUpdate(RequestBody):
     events: Events | None = None
     project_id: IdRef | None = None
     client_id: IdRef | None = None
-    tries: int | None = None
+    tries: StrictInt | None = None  # `true` is not a number of attempts
     is_active: bool | None = Field(
         None, description="Re-activating resets `consecutive_failures` and `disabled_reason`."
     )

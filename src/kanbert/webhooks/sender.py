@@ -15,6 +15,9 @@ from kanbert.kit.timefmt import utcnow
 from kanbert.webhooks.targets import RefusedTarget, checked_addresses, parse_target
 
 RESPONSE_LIMIT = 2048
+ERROR_LIMIT = 500  # the attempt log's `error` column
+# A receiver may ask for a pause, not for a delivery chain frozen for years.
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -32,24 +35,54 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        seconds = (moment - utcnow()).total_seconds()
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, (moment - utcnow()).total_seconds())
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
 
 
 def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
     """The URL with its host replaced by the checked address, the Host header and the TLS
     name to present, so the connection goes where the check looked."""
     parts = parse_target(url)
-    host = parts.hostname or ""
-    literal = f"[{address}]" if ip_address(address.split("%", 1)[0]).version == 6 else address
+    host = _wire_name(parts.hostname or "")
+    literal = _bracketed(address)
     netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    named = _bracketed(host) if _is_ip(host) else host
+    host_header = named if parts.port is None else f"{named}:{parts.port}"
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _bracketed(host: str) -> str:
+    """An address as it stands in a URL or Host header: IPv6 inside brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+def _wire_name(host: str) -> str:
+    """A host name as it goes on the wire: international names in their ASCII (IDNA) form."""
+    if _is_ip(host):
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def clean_text(text: str, limit: int) -> str:
+    """What a receiver sent, storable in any database: no NUL characters, at most `limit`."""
+    return text.replace("\x00", "\ufffd")[:limit]
 
 
 async def _read_some(response: httpx.Response) -> str:
@@ -58,7 +91,7 @@ async def _read_some(response: httpx.Response) -> str:
         taken.extend(chunk[: RESPONSE_LIMIT - len(taken)])
         if len(taken) >= RESPONSE_LIMIT:
             break
-    return taken.decode("utf-8", errors="replace")
+    return clean_text(taken.decode("utf-8", errors="replace"), RESPONSE_LIMIT)
 
 
 async def send(
@@ -95,11 +128,14 @@ async def send(
             finally:
                 await response.aclose()
     except RefusedTarget as error:
-        return Outcome(False, elapsed(), error=str(error))
+        return Outcome(False, elapsed(), error=clean_text(str(error), ERROR_LIMIT))
     except TimeoutError:
         return Outcome(False, elapsed(), error=f"No answer within {timeout:g} s.")
-    except httpx.HTTPError as error:
-        return Outcome(False, elapsed(), error=f"{type(error).__name__}: {error}"[:500])
+    except Exception as error:
+        # Whatever went wrong on the way (a URL httpx refuses, an encoding error) is a failed
+        # attempt like any other: recorded, retried, counted, never a delivery stuck forever.
+        message = clean_text(f"{type(error).__name__}: {error}", ERROR_LIMIT)
+        return Outcome(False, elapsed(), error=message)
     wait = None
     if response.status_code in (429, 503):
         wait = retry_after_seconds(response.headers.get("retry-after"))

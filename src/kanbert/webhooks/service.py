@@ -45,7 +45,7 @@ NEVER = datetime(3000, 1, 1, tzinfo=UTC)
 
 def ensure_integration(caller: Caller) -> None:
     if caller.user_type != "integration":
-        raise forbidden("Only an integration may register webhooks; use an integration's token.")
+        raise forbidden("Only an integration may manage webhooks; use an integration's token.")
 
 
 async def _check_url(url: str, allow_private: bool) -> None:

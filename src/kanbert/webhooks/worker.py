@@ -118,7 +118,12 @@ async def record_outcome(
     made = claim.attempts + 1  # decides retry or failure; the count itself is kept in SQL
     # The delivery changes only while this worker still holds it (its lease may have run out);
     # either way it is released, with one more attempt counted.
-    mine = and_(WebhookDelivery.seq == claim.seq, WebhookDelivery.claimed_by == worker)
+    # A delivery settled meanwhile (a redelivery that succeeded) stays settled.
+    mine = and_(
+        WebhookDelivery.seq == claim.seq,
+        WebhookDelivery.claimed_by == worker,
+        WebhookDelivery.status == DeliveryStatus.pending,
+    )
     released = (
         update(WebhookDelivery)
         .where(mine)
