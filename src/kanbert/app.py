@@ -42,6 +42,7 @@ from kanbert.tokens.endpoints import router as tokens_router
 from kanbert.user_groups.endpoints import router as user_groups_router
 from kanbert.users.endpoints import router as users_router
 from kanbert.webhooks.endpoints import router as webhooks_router
+from kanbert.webhooks.endpoints import sending_router as webhook_sending_router
 from kanbert.webhooks.outbox import publish
 from kanbert.webhooks.worker import embedded_worker
 
@@ -66,6 +67,7 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     *effort_routers,
     tokens_router,
     webhooks_router,
+    webhook_sending_router,  # ping, redeliver: HTTP calls outside any transaction
 )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from typing import Any
 
 import pytest
 from standardwebhooks import Webhook as StandardWebhook
@@ -142,3 +144,32 @@ def test_rotating_twice_keeps_only_the_latest_old_secret(space: Space) -> None:
     assert StandardWebhook(first).verify(request.body, request.headers)
     with pytest.raises(WebhookVerificationError):
         StandardWebhook(hook["secret"]).verify(request.body, request.headers)
+
+
+def test_the_api_keeps_writing_while_a_ping_waits_for_its_receiver(space: Space) -> None:
+    """A ping sends outside any transaction: while its receiver holds the answer, another
+    write goes through (on SQLite a held transaction would keep the write lock, the write
+    would wait for it and the ping would time out first)."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold(_request: Received) -> int:
+        arrived.set()
+        release.wait(10)
+        return 200
+
+    with receiver() as hooks:
+        hooks.answer = hold
+        webhook = register(space, hooks.url, ["client:*"])
+        answers: list[Any] = []
+        pinging = threading.Thread(
+            target=lambda: answers.append(space.api.post(f"/webhooks/{webhook['id']}/ping"))
+        )
+        pinging.start()
+        assert arrived.wait(10), "the ping did not reach the receiver"
+        written = space.api.post("/clients", json={"name": "Written meanwhile"})
+        release.set()
+        pinging.join(15)
+    assert written.status_code == 201, written.text
+    assert answers[0].status_code == 200, answers[0].text
+    assert answers[0].json()["status"] == "succeeded"
+    assert answers[0].json()["attempt"]["response_status"] == 200

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from kanbert.auth.deps import CurrentCaller, requires
+from kanbert.auth.deps import CurrentCaller, authenticate, requires
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
+from kanbert.kit.errors import missing_scope
 from kanbert.kit.records import with_etag
 from kanbert.kit.responses import JsonResponse
 from kanbert.kit.routes import add_list_route, add_nested_list_route, record_of
@@ -152,19 +153,6 @@ async def rotate_secret(
     return _with_secret(await service.rotate_secret(session, webhook), caller)
 
 
-@router.post(
-    "/{webhook_id}/ping",
-    response_model=AttemptResult,
-    summary="Send the event webhook:ping now",
-    **requires(SCOPE),
-)
-async def ping_webhook(
-    webhook: WebhookRecord, caller: CurrentCaller, session: Session, settings: AppSettings
-) -> JsonResponse:
-    delivery, attempt = await service.ping(session, settings, caller, webhook)
-    return JsonResponse(_attempt_result(delivery, attempt))
-
-
 @router.get(
     "/{webhook_id}/deliveries/{delivery_id}",
     response_model=DeliveryDetail,
@@ -176,14 +164,48 @@ async def show_delivery(webhook: WebhookRecord, delivery_id: str, session: Sessi
     return JsonResponse(delivery_detail(delivery))
 
 
-@router.post(
+# Ping and redelivery send over HTTP: they must not run inside a request transaction, which
+# would hold a pooled connection (and on SQLite the database's write lock, taken up front for
+# writes) while a slow receiver answers. So no `Session` / `CurrentCaller` dependencies here:
+# a short read to authenticate, the service's own short transactions around the send.
+sending_router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
+
+
+async def _sender(request: Request) -> Caller:
+    async with request.app.state.sessionmaker() as session, session.begin():
+        caller = await authenticate(request, session)
+    if SCOPE not in caller.scopes:
+        raise missing_scope(SCOPE)
+    service.ensure_integration(caller)
+    return caller
+
+
+SCOPE_DOCS = requires(SCOPE)["openapi_extra"]
+
+
+@sending_router.post(
+    "/{webhook_id}/ping",
+    response_model=AttemptResult,
+    summary="Send the event webhook:ping now",
+    openapi_extra=SCOPE_DOCS,
+)
+async def ping_webhook(webhook_id: str, request: Request) -> JsonResponse:
+    caller = await _sender(request)
+    state = request.app.state
+    delivery, attempt = await service.ping(state.sessionmaker, state.settings, caller, webhook_id)
+    return JsonResponse(_attempt_result(delivery, attempt))
+
+
+@sending_router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     response_model=AttemptResult,
     summary="Send a delivery again, with the same id",
-    **requires(SCOPE),
+    openapi_extra=SCOPE_DOCS,
 )
-async def redeliver(
-    webhook: WebhookRecord, delivery_id: str, session: Session, settings: AppSettings
-) -> JsonResponse:
-    delivery, attempt = await service.redeliver(session, settings, webhook, delivery_id)
+async def redeliver(webhook_id: str, delivery_id: str, request: Request) -> JsonResponse:
+    caller = await _sender(request)
+    state = request.app.state
+    delivery, attempt = await service.redeliver(
+        state.sessionmaker, state.settings, caller, webhook_id, delivery_id
+    )
     return JsonResponse(_attempt_result(delivery, attempt))

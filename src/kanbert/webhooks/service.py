@@ -9,20 +9,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from kanbert.clients.models import Client
+from kanbert.db.engine import begin_writing
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import forbidden, invalid, invalid_field, not_found
-from kanbert.kit.records import refuse_nulls
+from kanbert.kit.records import get_one, refuse_nulls
 from kanbert.kit.timefmt import utcnow
 from kanbert.projects.models import Project
 from kanbert.settings import Settings
 from kanbert.users.resource import user_data
 from kanbert.webhooks import targets
 from kanbert.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
-from kanbert.webhooks.resource import webhook_data, webhook_loads
+from kanbert.webhooks.resource import webhook_data, webhook_loads, webhooks
 from kanbert.webhooks.schemas import WebhookCreate, WebhookUpdate
 from kanbert.webhooks.signing import new_secret
 from kanbert.webhooks.worker import deliver_now
@@ -203,30 +204,34 @@ async def rotate_secret(session: AsyncSession, webhook: Webhook) -> Webhook:
 
 
 async def ping(
-    session: AsyncSession, settings: Settings, caller: Caller, webhook: Webhook
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    caller: Caller,
+    webhook_id: str,
 ) -> tuple[WebhookDelivery, WebhookAttempt]:
     """Send `webhook:ping` now, once, and record it in the delivery log."""
     now = utcnow()
-    delivery = WebhookDelivery(
-        webhook_id=webhook.id,
-        event=PING_EVENT,
-        resource_type="webhook",
-        resource_id=webhook.id,
-        status=DeliveryStatus.pending,
-        triggered_by=user_data(caller.user),
-        occurred_at=now,
-        data=webhook_data(webhook, caller),
-        created_at=now,
-        window_started_at=now,
-        due_at=now,
-        attempts=0,
-        claimed_by="api",
-        claimed_until=NEVER,
-    )
-    session.add(delivery)
-    await session.flush()
-    attempt = await deliver_now(session, settings, delivery, webhook, one_shot=True)
-    return delivery, attempt
+    async with sessionmaker() as session, session.begin():
+        await begin_writing(session)
+        webhook = await get_one(session, caller, webhooks, webhook_id)
+        delivery = WebhookDelivery(
+            webhook_id=webhook.id,
+            event=PING_EVENT,
+            resource_type="webhook",
+            resource_id=webhook.id,
+            status=DeliveryStatus.pending,
+            triggered_by=user_data(caller.user),
+            occurred_at=now,
+            data=webhook_data(webhook, caller),
+            created_at=now,
+            window_started_at=now,
+            due_at=now,
+            attempts=0,
+            claimed_by="api",
+            claimed_until=NEVER,
+        )
+        session.add(delivery)
+    return await deliver_now(sessionmaker, settings, delivery.seq, one_shot=True)
 
 
 async def find_delivery(
@@ -244,9 +249,14 @@ async def find_delivery(
 
 
 async def redeliver(
-    session: AsyncSession, settings: Settings, webhook: Webhook, delivery_id: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    caller: Caller,
+    webhook_id: str,
+    delivery_id: str,
 ) -> tuple[WebhookDelivery, WebhookAttempt]:
     """A fresh attempt of the same payload under the same delivery id."""
-    delivery = await find_delivery(session, webhook, delivery_id)
-    attempt = await deliver_now(session, settings, delivery, webhook, one_shot=False)
-    return delivery, attempt
+    async with sessionmaker() as session, session.begin():
+        webhook = await get_one(session, caller, webhooks, webhook_id)
+        delivery = await find_delivery(session, webhook, delivery_id)
+    return await deliver_now(sessionmaker, settings, delivery.seq, one_shot=False)

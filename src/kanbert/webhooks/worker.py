@@ -266,40 +266,47 @@ def _claimable(now: datetime, limit: int):  # type: ignore[no-untyped-def]
 
 
 async def deliver_now(
-    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    delivery: WebhookDelivery,
-    webhook: Webhook,
+    delivery_seq: int,
     one_shot: bool,
-) -> WebhookAttempt:
-    """An attempt made at a client's request (ping, redeliver), recorded in its transaction.
+) -> tuple[WebhookDelivery, WebhookAttempt]:
+    """An attempt made at a client's request (ping, redeliver), sent while no transaction is
+    open (a slow receiver must not hold the database's write lock) and recorded after.
 
     A success settles the delivery; a failure settles it only when `one_shot` (a ping is
     never retried) — a redelivery that fails leaves the delivery as it was.
     """
     now = utcnow()
-    claim = claim_of(delivery, webhook, now)
+    async with sessionmaker() as session, session.begin():
+        delivery = await session.get_one(WebhookDelivery, delivery_seq)
+        claim = claim_of(delivery, await session.get_one(Webhook, delivery.webhook_id), now)
     async with new_client(settings.webhook_timeout_seconds) as client:
         outcome = await attempt(client, settings, claim)
-    row = add_attempt(session, claim, outcome, "api", now)
-    settled: dict[str, object] = {}
-    if outcome.succeeded or one_shot:
-        status = DeliveryStatus.succeeded if outcome.succeeded else DeliveryStatus.failed
-        settled = {"status": status, "completed_at": now}
-    # Counted in SQL: a worker may be recording an attempt of the same delivery right now.
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.seq == delivery.seq)
-        .values(attempts=WebhookDelivery.attempts + 1, **settled)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(delivery)
-    if outcome.succeeded:
-        webhook.last_success_at = now
-    else:
-        webhook.last_failure_at = now
-    await session.flush()
-    return row
+    async with sessionmaker() as session, session.begin():
+        await begin_writing(session)
+        row = add_attempt(session, claim, outcome, "api", now)
+        settled: dict[str, object] = {}
+        if outcome.succeeded or one_shot:
+            status = DeliveryStatus.succeeded if outcome.succeeded else DeliveryStatus.failed
+            settled = {"status": status, "completed_at": now}
+        # Counted in SQL: a worker may be recording an attempt of the same delivery right now.
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.seq == delivery_seq)
+            .values(attempts=WebhookDelivery.attempts + 1, **settled)
+            .execution_options(synchronize_session=False)
+        )
+        health = {"last_success_at" if outcome.succeeded else "last_failure_at": now}
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id == claim.webhook_id)
+            .values(**health)
+            .execution_options(synchronize_session=False)
+        )
+        await session.flush()
+        delivery = await session.get_one(WebhookDelivery, delivery_seq, populate_existing=True)
+    return delivery, row
 
 
 @asynccontextmanager
