@@ -293,16 +293,35 @@ def test_force_deleting_a_contact_is_a_contact_event_and_a_company_a_company_eve
     assert [(e.event, e.resource_id) for e in events] == [("company:force-delete", company["id"])]
 
 
-def test_force_deleting_a_project_announces_it_and_its_files(space: Space) -> None:
+def test_force_deleting_a_project_announces_it_its_files_and_efforts(space: Space) -> None:
     api = space.api
     where = place(space)
     project_file = upload(api, "project", where.project["id"])
+    effort = ok(_effort(space, where), 201)
     last = ok(api.get(f"/projects/{where.project['id']}"))
     _, events = _act(space, lambda: api.delete(f"/projects/{where.project['id']}/force"), 204)
     named = {(e.event, e.resource_id): e for e in events}
     assert ("project:force-delete", where.project["id"]) in named
     assert ("file:force-delete", project_file["id"]) in named
+    assert ("effort:force-delete", effort["id"]) in named
     assert named["project:force-delete", where.project["id"]].data == last
+    assert named["effort:force-delete", effort["id"]].data == effort
+
+
+def test_moving_a_project_to_another_client_announces_its_efforts(space: Space) -> None:
+    api = space.api
+    where = place(space)
+    effort = ok(_effort(space, where), 201)
+    other = ok(api.post("/clients", json={"name": "Other client"}), 201)
+    _, events = _act(
+        space,
+        lambda: api.patch(f"/projects/{where.project['id']}", json={"client_id": other["id"]}),
+        200,
+    )
+    moved = [e for e in events if e.event == "effort:update" and e.resource_id == effort["id"]]
+    assert len(moved) == 1
+    assert moved[0].changes == {"client_id": {"from": where.client["id"], "to": other["id"]}}
+    assert moved[0].data == ok(api.get(f"/efforts/{effort['id']}"))
 
 
 def test_each_kind_reaches_a_receiver_with_its_data(space: Space, settings: Settings) -> None:

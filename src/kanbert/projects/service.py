@@ -40,6 +40,7 @@ from kanbert.tasks.models import Task
 from kanbert.users.models import UserType
 from kanbert.users.resource import LIMITED_TYPES
 from kanbert.users.service import active_user_types
+from kanbert.webhooks.capture import Action, deleting, notice
 
 _PLAIN = ("title", "po_number", "status", "is_acquisition", "is_private", "start_date", "end_date")
 # Columns a PATCH may not clear: ProjectData renders them as non-null.
@@ -126,13 +127,17 @@ async def _tasks_follow(
         changes["uri"] = literal(f"{project.shortcode}-", String) + cast(Task.number, String)
     if project.client_id != old_client_id:
         changes["client_id"] = project.client_id
-        # Efforts bill to their project's client as well.
-        await session.execute(
+        # Efforts bill to their project's client as well (and the clients' webhooks hear it).
+        moved = await session.scalars(
             update(Effort)
             .where(Effort.project_id == project.id)
             .values(client_id=project.client_id, updated_at=project.updated_at)
+            .returning(Effort.id)
             .execution_options(synchronize_session=False)
         )
+        change = {"client_id": {"from": old_client_id, "to": project.client_id}}
+        for effort_id in moved:
+            notice(session, "effort", effort_id, Action.update, change)
     if not changes:
         return
     # The rendered tasks changed, so their `updated_at` (and ETag) moves too.
@@ -166,6 +171,10 @@ async def force_delete_project(
     removed first, while their owners can still be found.
     """
     ensure_may_write(caller)
+    # Its efforts go by cascade; space-wide and client webhooks hear of them. (Its tasks and
+    # comments only ever reach webhooks of this project, which go with it.)
+    efforts = await session.scalars(select(Effort.id).where(Effort.project_id == project.id))
+    await deleting(session, "effort", list(efforts))
     task_ids = select(Task.id).where(Task.project_id == project.id)
     comment_ids = select(Comment.id).where(Comment.task_id.in_(task_ids))
     dropped = [

@@ -117,9 +117,15 @@ def _notice_flushed(session: Session, _context: Any) -> None:
             noticed.append(Change(kind, instance.id, lifecycle))
 
 
-def notice(session: AsyncSession, kind: str, record_id: str, action: Action) -> None:
+def notice(
+    session: AsyncSession,
+    kind: str,
+    record_id: str,
+    action: Action,
+    changes: dict[str, dict[str, Any]] | None = None,
+) -> None:
     """Announce a change the ORM did not see (a bulk UPDATE of archived_at, say)."""
-    pending_changes(session).append(Change(kind, record_id, action))
+    pending_changes(session).append(Change(kind, record_id, action, dict(changes or {})))
 
 
 async def deleting(session: AsyncSession, kind: str, record_ids: list[str]) -> None:
