@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, false, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import immediateload
 
 from kanbert.clients.models import Client, ClientSegment, ClientShare
 from kanbert.custom_fields import values as custom_field_values
@@ -99,7 +99,9 @@ clients = Resource(
     name="clients",
     model=Client,
     render=client_full_data,
-    eager=lambda: (with_space(Client.primary_contact), selectinload(Client.space)),
+    # The client's space is nearly always the caller's, already in the session (see
+    # `space_of_users`): looked up there first, queried only for a client shared from elsewhere.
+    eager=lambda: (with_space(Client.primary_contact), immediateload(Client.space)),
     visible=_visible,
     tenancy=_own_or_shared,
     prepare=(custom_field_values.prepare(EntityType.client),),

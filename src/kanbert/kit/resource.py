@@ -81,6 +81,13 @@ class Resource:
         return query if extra is None else query.where(extra)
 
     def load_options(self, tree: IncludeTree, caller: Caller) -> list[_AbstractLoad]:
+        """Loader options for the eager relations and the includes in `tree`.
+
+        Each include is a statement of its own (`selectinload`), even a many-to-one: the
+        resources join their own many-to-one lookups (`eager`), and joining the includes too
+        would put about 25 outer joins in one statement (S6), which PostgreSQL then took
+        ~45 ms to plan on every request (bench/README.md).
+        """
         options = [*self.eager(), *self.eager_for(caller)]
         for name, subtree in tree.items():
             include = self.includes[name]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from kanbert.clients.models import Client
 from kanbert.clients.resource import client_data, clients
@@ -42,7 +42,7 @@ from kanbert.projects.models import client_projects as client_projects
 from kanbert.spaces.models import Space
 from kanbert.tasks.totals import Totals, totals_data
 from kanbert.users.models import User
-from kanbert.users.resource import LIMITED_TYPES, user_data, with_space
+from kanbert.users.resource import LIMITED_TYPES, space_of_users, user_data, with_space
 
 # -- visibility -----------------------------------------------------------------------------
 
@@ -186,14 +186,26 @@ _team_members = Resource(
     render=_member,
     eager=lambda: (with_space(ProjectMember.user),),
 )
-_users = Resource(name="users", model=User, render=_user, eager=lambda: (selectinload(User.space),))
+_users = Resource(name="users", model=User, render=_user, eager=lambda: (space_of_users(),))
+
+
+def _loaded_anyway(_caller: Caller) -> tuple[()]:
+    # The project's eager loads (`_eager`) bring these already; a loader of its own for the
+    # same path would conflict with theirs (SQLAlchemy refuses two strategies for one path).
+    return ()
+
+
 # `include=client,client.primary_contact` is accepted for compatibility; both always render.
 _client_include = Resource(
     name="clients",
     model=Client,
     render=_client,
     eager=clients.eager,
-    includes={"primary_contact": Include(lambda: Client.primary_contact, lambda: _users)},
+    includes={
+        "primary_contact": Include(
+            lambda: Client.primary_contact, lambda: _users, load=_loaded_anyway
+        )
+    },
 )
 
 
@@ -203,10 +215,11 @@ def _only_self(caller: Caller, user_id: Any) -> ColumnElement[bool]:
 
 
 def _eager() -> tuple[Any, ...]:
+    # Many-to-one lookups, joined into the statement that loads the projects (bench/README.md).
     return (
-        selectinload(Project.project_type),
-        selectinload(Project.project_group),
-        selectinload(Project.client).options(*clients.eager()),
+        joinedload(Project.project_type),
+        joinedload(Project.project_group),
+        joinedload(Project.client).options(*clients.eager()),
         with_space(Project.created_by),
     )
 
@@ -228,7 +241,9 @@ projects = Resource(
             where=lambda caller: _only_self(caller, User.id),
         ),
         "tags": Include(attribute=lambda: Project.tags, target=lambda: tags.resource),
-        "client": Include(attribute=lambda: Project.client, target=lambda: _client_include),
+        "client": Include(
+            attribute=lambda: Project.client, target=lambda: _client_include, load=_loaded_anyway
+        ),
         "computed_fields": project_totals.include(),
     },
     visible=project_visible,

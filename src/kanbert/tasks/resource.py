@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kanbert.clients.models import Client
 from kanbert.clients.resource import client_data, clients
@@ -45,7 +45,7 @@ from kanbert.projects.resource import in_visible_project, projects
 from kanbert.tasks.models import PriorityOption, Task, TaskStatus, task_watchers
 from kanbert.tasks.visibility import is_limited, task_visible, tasks_of
 from kanbert.users.models import User
-from kanbert.users.resource import LIMITED_TYPES, user_data, with_space
+from kanbert.users.resource import LIMITED_TYPES, space_of_users, user_data, with_space
 
 STATUS_CHOICES = tuple(status.value for status in TaskStatus)
 
@@ -125,7 +125,7 @@ def _client(client: Client, _tree: IncludeTree, caller: Caller) -> dict[str, Any
 
 
 # Targets of includes that only embed.
-_users = Resource(name="users", model=User, render=_user, eager=lambda: (selectinload(User.space),))
+_users = Resource(name="users", model=User, render=_user, eager=lambda: (space_of_users(),))
 _clients = Resource(name="clients", model=Client, render=_client, eager=clients.eager)
 
 
@@ -146,12 +146,14 @@ def _tasks() -> Resource:
 
 
 def _eager() -> tuple[Any, ...]:
+    # Many-to-ones are joined, the attachments collection is loaded by a second statement
+    # (why: `Resource.load_options`).
     return (
         with_space(Task.assignee),
-        selectinload(Task.priority_option),
-        selectinload(Task.phase).options(selectinload(Phase.phase_type), selectinload(Phase.group)),
-        selectinload(Task.milestone).selectinload(Milestone.group),
-        selectinload(Task.epic),
+        joinedload(Task.priority_option),
+        joinedload(Task.phase).options(joinedload(Phase.phase_type), joinedload(Phase.group)),
+        joinedload(Task.milestone).joinedload(Milestone.group),
+        joinedload(Task.epic),
         selectinload(Task.attachements),
     )
 
