@@ -56,10 +56,13 @@ def test_a_request_failing_after_its_flush_leaves_no_event_and_sends_nothing(
         assert unchanged["project_id"] == where.project["id"]
         assert unchanged["uri"] == where.task["uri"]
 
-        # The same move, committed: written and delivered.
+        # The same move, committed: written and delivered, to the webhooks of the project it
+        # left and of the one it joined.
         ok(api.patch(f"/tasks/{task_id}", json={"project_id": other["id"]}))
-        got = hooks.wait_for(1)
+        got = hooks.wait_for(2)
         assert hooks.quiet_for(1.0) == got
+        assert [_deliveries(space, w) for w in webhooks] == [1, 1]
+        assert got[0].json["id"] != got[1].json["id"]
     events = outbox(space, before)
     assert [(e.event, e.resource_id) for e in events] == [("task:update", task_id)]
     body = got[0].json
