@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import update
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.app import create_app
@@ -380,6 +381,20 @@ def test_unhandled_error_is_json_500_without_details(settings: Settings) -> None
             response = client.post(f"{API}/test-boom", json={}, headers=key)
             assert error_body(response, 500) == {"message": "Server Error."}
             assert "idempotent-replayed" not in response.headers
+
+
+def test_an_exhausted_connection_pool_is_503_with_retry_after(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def overloaded() -> None:
+        raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
+
+    app.add_api_route(f"{API}/test-busy", overloaded, methods=["GET"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(f"{API}/test-busy")
+    assert error_body(response, 503) == {"message": "The server is busy; try again shortly."}
+    assert response.headers["Retry-After"] == "1"
+    assert "QueuePool" not in response.text
 
 
 # --- NUL characters: never a 500 (PostgreSQL can neither store nor compare them) -------------

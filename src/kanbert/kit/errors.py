@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -151,7 +152,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JsonResponse({"message": message}, status_code=exc.status_code, headers=headers)
 
 
+# Seconds a client is asked to wait when every database connection is busy.
+BUSY_RETRY_AFTER = 1
+
+
 async def _server_error(_request: Request, exc: Exception) -> Response:
+    if isinstance(exc, PoolTimeout):
+        # Overload, not a fault: every pooled connection stayed busy for the pool's timeout.
+        log.warning("database connection pool exhausted: %s", exc)
+        return JsonResponse(
+            {"message": "The server is busy; try again shortly."},
+            status_code=503,
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+        )
     log.exception("unhandled error", exc_info=exc)
     return JsonResponse({"message": "Server Error."}, status_code=500)
 

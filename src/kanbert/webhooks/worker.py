@@ -30,6 +30,7 @@ from kanbert.db.engine import begin_writing
 from kanbert.kit.ids import new_id
 from kanbert.kit.timefmt import utcnow
 from kanbert.settings import Settings
+from kanbert.users.models import User
 from kanbert.webhooks.models import (
     DeliveryStatus,
     Webhook,
@@ -211,6 +212,11 @@ class Worker:
 
     async def claim(self) -> list[Claim]:
         now = utcnow()
+        # An idle worker only reads: taking SQLite's write lock on every poll would make other
+        # processes' read-then-write transactions fail to upgrade ("database is locked").
+        async with self.sessionmaker() as session, session.begin():
+            if await session.scalar(select(_claimable(now, 1, lock=False).exists())) is not True:
+                return []
         async with self.sessionmaker() as session, session.begin():
             await begin_writing(session)
             seqs = list((await session.scalars(_claimable(now, self.batch_size))).all())
@@ -238,7 +244,7 @@ class Worker:
             await record_outcome(session, self.settings, claim, outcome, self.name)
 
 
-def _claimable(now: datetime, limit: int):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime, limit: int, lock: bool = True):  # type: ignore[no-untyped-def]
     """Due, unclaimed (or lease run out) deliveries of active webhooks that are first in line
     for their (webhook, resource)."""
     earlier = aliased(WebhookDelivery)
@@ -249,10 +255,13 @@ def _claimable(now: datetime, limit: int):  # type: ignore[no-untyped-def]
         earlier.status == DeliveryStatus.pending,
         earlier.seq < WebhookDelivery.seq,
     )
-    return (
+    query = (
         select(WebhookDelivery.seq)
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .join(User, User.id == Webhook.owner_id)
         .where(
+            # What an archived integration still had pending is not sent either.
+            ~User.archived_on(now.date()),
             WebhookDelivery.status == DeliveryStatus.pending,
             WebhookDelivery.due_at <= now,
             (WebhookDelivery.claimed_until.is_(None)) | (WebhookDelivery.claimed_until < now),
@@ -261,8 +270,8 @@ def _claimable(now: datetime, limit: int):  # type: ignore[no-untyped-def]
         )
         .order_by(WebhookDelivery.due_at, WebhookDelivery.seq)
         .limit(limit)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
+    return query.with_for_update(of=WebhookDelivery, skip_locked=True) if lock else query
 
 
 async def deliver_now(
