@@ -34,6 +34,39 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _new_task_row(
+    space_id: str,
+    project_id: str,
+    client_id: str,
+    number: int,
+    shortcode: str,
+    title: str,
+    last_sorting: int | None,
+    user_id: str,
+    now: Any,
+) -> tuple[Any, ...]:
+    """The values of NEW_TASK's columns for one new task, on either driver."""
+    return (
+        _new_id(),
+        space_id,
+        project_id,
+        client_id,
+        number,
+        f"{shortcode}-{number}",
+        title,
+        "New",
+        "task",
+        False,
+        True,
+        "{}",
+        (last_sorting or 0) + 1,
+        "{}",
+        user_id,
+        now,
+        now,
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -89,24 +122,8 @@ class SqliteFloor:
                 (project_id,),
             ).fetchone()
             now = _now().isoformat(sep=" ")
-            values = (
-                _new_id(),
-                space_id,
-                project_id,
-                client_id,
-                number,
-                f"{shortcode}-{number}",
-                title,
-                "New",
-                "task",
-                False,
-                True,
-                "{}",
-                (last or 0) + 1,
-                "{}",
-                user_id,
-                now,
-                now,
+            values = _new_task_row(
+                space_id, project_id, client_id, number, shortcode, title, last, user_id, now
             )
             row = self.rows(NEW_TASK.format(", ".join("?" * len(values))), values)
         finally:
@@ -154,24 +171,8 @@ class PostgresFloor:
                 project_id,
             )
             now = _now()
-            values = (
-                _new_id(),
-                space_id,
-                project_id,
-                client_id,
-                number,
-                f"{shortcode}-{number}",
-                title,
-                "New",
-                "task",
-                False,
-                True,
-                "{}",
-                (last or 0) + 1,
-                "{}",
-                user_id,
-                now,
-                now,
+            values = _new_task_row(
+                space_id, project_id, client_id, number, shortcode, title, last, user_id, now
             )
             marks = ", ".join(f"${n}" for n in range(1, len(values) + 1))
             row = await connection.fetchrow(NEW_TASK.format(marks), *values)

@@ -69,13 +69,24 @@ async def authenticate(request: Request, session: Session) -> Caller:
 CurrentCaller = Annotated[Caller, Depends(authenticate)]
 
 
+async def authenticate_briefly(request: Request) -> Caller:
+    """The caller, authenticated in a short transaction of its own: for endpoints that must
+    not hold the request's transaction while they stream or call out (uploads, ping)."""
+    async with request.app.state.sessionmaker() as session, session.begin():
+        return await authenticate(request, session)
+
+
+def check_scopes(caller: Caller, scopes: tuple[str, ...]) -> None:
+    for scope in scopes:
+        if scope not in caller.scopes:
+            raise missing_scope(scope)
+
+
 def requires(*scopes: str) -> dict[str, Any]:
     """Route keyword arguments enforcing `scopes` and documenting them in the OpenAPI."""
 
     async def check(caller: CurrentCaller) -> None:
-        for scope in scopes:
-            if scope not in caller.scopes:
-                raise missing_scope(scope)
+        check_scopes(caller, scopes)
 
     return {
         "dependencies": [Depends(check)],

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 # The bearer-token check behind `CurrentCaller`, called directly: uploads open their own sessions.
-from kanbert.auth.deps import authenticate
+from kanbert.auth.deps import authenticate_briefly
 from kanbert.db.engine import begin_writing
 from kanbert.files.entities import Owner, check_scope, owner_of, visible_entity
 from kanbert.files.models import StoredFile
@@ -93,8 +93,7 @@ async def upload(
     transaction to authenticate and check access, no transaction while the bytes stream, and
     a short write transaction for the row, committed before the answer.
     """
-    async with sessionmaker() as session, session.begin():
-        caller = await authenticate(request, session)
+    caller = await authenticate_briefly(request)
     body_limit = limit + MULTIPART_OVERHEAD
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > body_limit:

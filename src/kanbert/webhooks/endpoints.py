@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from kanbert.auth.deps import CurrentCaller, authenticate, requires
+from kanbert.auth.deps import CurrentCaller, authenticate_briefly, check_scopes, requires
 from kanbert.db.session import Session
 from kanbert.kit.context import Caller
-from kanbert.kit.errors import missing_scope
 from kanbert.kit.records import with_etag
 from kanbert.kit.responses import JsonResponse
 from kanbert.kit.routes import add_list_route, add_nested_list_route, record_of
@@ -172,10 +171,8 @@ sending_router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERRO
 
 
 async def _sender(request: Request) -> Caller:
-    async with request.app.state.sessionmaker() as session, session.begin():
-        caller = await authenticate(request, session)
-    if SCOPE not in caller.scopes:
-        raise missing_scope(SCOPE)
+    caller = await authenticate_briefly(request)
+    check_scopes(caller, (SCOPE,))
     service.ensure_integration(caller)
     return caller
 
