@@ -608,9 +608,6 @@ def run_engine(engine: str, size: Size, args: Any) -> Run:
             # both, so the two figures differ only by how much data the space holds.
             print(f"== {engine}, {size.name}: seeding the {growth.name} space", flush=True)
             small_token = _seed(env, "Bench small", "owner@small.example", growth, 2)["token"]
-        if engine == "postgresql":
-            # Fresh statistics, as autovacuum would have them on a database in use.
-            subprocess.run(["psql", plan_info["postgres_dsn"], "-qc", "ANALYZE"], check=True)
 
         recorder = Server([sys.executable, "-m", "bench.serve"], env, workdir / "recorder.log")
         servers.append(recorder)

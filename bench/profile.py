@@ -188,9 +188,7 @@ async def _run(engine_name: str, only: list[str], count: int) -> None:
             )
             url = f"{base}/{database}"
         await asyncio.to_thread(upgrade, url)
-        token = await _new_space(url)
-        if database is not None:
-            await _admin_on(database, "ANALYZE")
+        token = await _new_space(url)  # `seed_database` analyzes what it wrote
         settings = Settings(
             database_url=url,
             data_dir=workdir / "data",
@@ -208,16 +206,6 @@ async def _run(engine_name: str, only: list[str], count: int) -> None:
         if database is not None:
             await _admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-async def _admin_on(database: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{database}")
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,16 @@ from support import Space, World
 POSTGRES_ADMIN = os.environ.get(
     "KANBERT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test` stops its runs with SIGTERM (as background jobs they ignore SIGINT): stop as
+    # Ctrl-C would, so the session's teardown still drops the run's PostgreSQL database.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _engine_name() -> str:
@@ -63,6 +74,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@pytest.fixture
+def fresh_urls(tmp_path: Path) -> Iterator[list[str]]:
+    """Two empty, migrated databases of the engine under test."""
+    if _engine_name() == "sqlite":
+        urls = [f"sqlite+aiosqlite:///{tmp_path / f'fresh{n}.db'}" for n in (1, 2)]
+        for url in urls:
+            upgrade(url)
+        yield urls
+        return
+    names = [f"kanbert_seed_{secrets.token_hex(4)}" for _ in (1, 2)]
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        for name in names:
+            asyncio.run(_admin(f"CREATE DATABASE {name}"))
+            upgrade(f"{base}/{name}")
+        yield [f"{base}/{name}" for name in names]
+    finally:
+        for name in names:
+            asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     upgrade(database_url)
@@ -85,6 +117,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         webhook_lease_seconds=5.0,
         webhook_poll_seconds=0.05,
         embedded_worker=False,
+        # The statistics keeper is tested where it is the subject (tests/db/).
+        statistics_interval_seconds=0,
     )
 
 

@@ -21,6 +21,7 @@ from kanbert.companies.endpoints import router as companies_router
 from kanbert.contacts.endpoints import router as contacts_router
 from kanbert.custom_fields.endpoints import router as custom_fields_router
 from kanbert.db.engine import make_engine, make_sessionmaker
+from kanbert.db.statistics import statistics_keeper
 from kanbert.efforts.endpoints import routers as effort_routers
 from kanbert.files.endpoints import router as files_router
 from kanbert.files.storage import local_storage
@@ -78,7 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with embedded_worker(app.state.sessionmaker, settings):
+        async with (
+            statistics_keeper(engine, settings.statistics_interval_seconds),
+            embedded_worker(app.state.sessionmaker, settings),
+        ):
             yield
         await rate_counter.close()
         await engine.dispose()

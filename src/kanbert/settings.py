@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=30.0, gt=0)
     webhook_poll_seconds: float = Field(default=0.5, gt=0)  # idle workers look this often
     embedded_worker: bool = True  # `kanbert serve` also delivers webhooks
+    # SQLite only: how often to look for tables whose planner statistics are out of date
+    # (db/statistics.py); 0 turns the keeper off.
+    statistics_interval_seconds: float = Field(default=600.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -4,9 +4,6 @@ and shows what was seeded."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,6 @@ from typer.testing import CliRunner
 from kanbert.cli import app as cli
 from kanbert.comments.models import Comment
 from kanbert.db.engine import make_engine, make_sessionmaker
-from kanbert.db.migrate import upgrade
 from kanbert.efforts.models import Effort, EffortKind
 from kanbert.projects.models import Project
 from kanbert.seed import Seeded, Sizes, seed_database
@@ -162,41 +158,6 @@ def test_a_different_seed_adds_to_a_space(world: World, seeded: Space) -> None:
 
 
 # -- same seed, fresh databases ---------------------------------------------------------------
-
-POSTGRES_ADMIN = os.environ.get(
-    "KANBERT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_ADMIN)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-def fresh_urls(tmp_path: Path) -> Iterator[list[str]]:
-    """Two empty, migrated databases of the engine under test."""
-    if os.environ.get("KANBERT_TEST_DB", "sqlite") == "sqlite":
-        urls = [f"sqlite+aiosqlite:///{tmp_path / f'fresh{n}.db'}" for n in (1, 2)]
-        for url in urls:
-            upgrade(url)
-        yield urls
-        return
-    names = [f"kanbert_seed_{secrets.token_hex(4)}" for _ in (1, 2)]
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        for name in names:
-            asyncio.run(_admin(f"CREATE DATABASE {name}"))
-            upgrade(f"{base}/{name}")
-        yield [f"{base}/{name}" for name in names]
-    finally:
-        for name in names:
-            asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 async def _ids_after_seeding(url: str) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kanbert.db.engine import WRITES_OPTION, make_engine
+from kanbert.db.statistics import refresh_statistics
 from kanbert.seed.generate import Seeded, Seeder, Sizes
 
 # The tables with a size given on the command line get a bar each; the small ones around
@@ -50,6 +51,9 @@ async def seed_database(
             async with engine.connect() as connection:
                 connection = await connection.execution_options(**{WRITES_OPTION: True})
                 async with connection.begin():
-                    return await Seeder(connection, space_id, sizes, seed, advance).run()
+                    seeded = await Seeder(connection, space_id, sizes, seed, advance).run()
+        # The planner's statistics describe the empty space until measured again.
+        await refresh_statistics(engine, everything=True)
+        return seeded
     finally:
         await engine.dispose()
