@@ -14,6 +14,7 @@ from kanbert.clients.models import Client
 from kanbert.companies.models import Company, ContactCompany, company_tags
 from kanbert.contacts.models import Contact
 from kanbert.custom_fields.models import CustomField, CustomFieldType, EntityType
+from kanbert.custom_fields.values import next_version
 from kanbert.lookups.models import BusinessField, CompanyRevenue, CompanySize, Tag
 
 from support import Space, World
@@ -58,6 +59,8 @@ def _define_fields(space: Space) -> None:
                 field("channels", CustomFieldType.multiselect, ("web", "shop", "phone")),
             ]
         )
+        # Written behind the API's back: announced as `kanbert seed` announces them.
+        await session.execute(next_version(space.id))
 
     space.world.run(add)
 
@@ -390,6 +393,8 @@ def test_statements_do_not_grow_with_page_size(
     world: World, space: Space, path: str, include: str
 ) -> None:
     _seed(world, space, 110)
+    # The first read of a space also loads its custom field definitions, kept for later ones.
+    _statements(world, space, path, 10, include)
     small = _statements(world, space, path, 10, include)
     large = _statements(world, space, path, 100, include)
     assert small == large

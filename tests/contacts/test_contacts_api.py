@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.app import OPENAPI_PATH
 from kanbert.custom_fields.models import CustomField, CustomFieldType, EntityType
+from kanbert.custom_fields.values import next_version
 
 from support import Api, Space, World
 
@@ -111,6 +112,8 @@ def define_field(space: Space, alias: str, kind: CustomFieldType, **extra: Any) 
                 **extra,
             )
         )
+        # Written behind the API's back: announced as `kanbert seed` announces them.
+        await session.execute(next_version(space.id))
 
     space.world.run(add)
 

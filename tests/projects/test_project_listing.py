@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.custom_fields.models import CustomField, CustomFieldType, EntityType
+from kanbert.custom_fields.values import next_version
 from kanbert.users.models import UserType
 
 from support import Api, Space, World
@@ -54,6 +55,8 @@ def portfolio(space: Space) -> Portfolio:
                 options=[],
             )
         )
+        # Written behind the API's back: announced as `kanbert seed` announces them.
+        await session.execute(next_version(space.id))
 
     space.world.run(define)
     ids: dict[str, str] = {

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanbert.auth.passwords import verify_password
 from kanbert.custom_fields.models import CustomField, CustomFieldType, EntityType
+from kanbert.custom_fields.values import next_version
 from kanbert.spaces.models import Space as SpaceRow
 from kanbert.users.models import User, UserPlan, UserType
 
@@ -578,6 +579,8 @@ def define_fields(space: Space) -> None:
                 ),
             ]
         )
+        # Written behind the API's back: announced as `kanbert seed` announces them.
+        await session.execute(next_version(space.id))
 
     space.world.run(add)
 

@@ -58,6 +58,7 @@ async def authenticate(request: Request, session: Session) -> Caller:
         origin=user.slug if user.type is UserType.integration and user.slug else "kanbert",
         token_id=token.id,
         timezone=space.timezone,
+        custom_fields_version=space.custom_fields_version,
         user=user,
         now=now,
     )

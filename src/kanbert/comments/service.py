@@ -236,5 +236,5 @@ async def _reloaded(session: AsyncSession, caller: Caller, comment: Comment) -> 
         .where(Comment.id == comment_id)
         .options(*comments.load_options({}, caller))
     )
-    reloaded: Comment = (await session.scalars(query)).one()
+    reloaded: Comment = (await session.scalars(query)).unique().one()
     return reloaded

@@ -174,6 +174,6 @@ async def reloaded(
         .options(*resource.load_options(tree, caller))
         .execution_options(populate_existing=True)
     )
-    record = (await session.scalars(query)).one()
+    record = (await session.scalars(query)).unique().one()
     await prepare_rendering(resource, tree, session, caller)
     return record

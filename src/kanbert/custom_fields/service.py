@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kanbert.custom_fields.models import CustomField
 from kanbert.custom_fields.resource import SELECT_TYPES
 from kanbert.custom_fields.schemas import CustomFieldCreate, CustomFieldUpdate, Option
+from kanbert.custom_fields.values import definitions_changed
 from kanbert.kit.context import Caller
 from kanbert.kit.errors import invalid_field
 from kanbert.kit.records import ensure_unique, flush_or_conflict
@@ -59,6 +60,7 @@ async def create_field(
     )
     session.add(field)
     await flush_or_conflict(session)
+    await definitions_changed(session, caller.space_id)
     return field
 
 
@@ -78,6 +80,7 @@ async def update_field(
     if body.is_required is not None:
         field.is_required = body.is_required
     await flush_or_conflict(session)
+    await definitions_changed(session, caller.space_id)
     return field
 
 
@@ -86,9 +89,11 @@ async def archive_field(session: AsyncSession, field: CustomField) -> None:
     if field.deleted_at is None:
         field.deleted_at = utcnow()
     await flush_or_conflict(session)
+    await definitions_changed(session, field.space_id)
 
 
 async def restore_field(session: AsyncSession, field: CustomField) -> CustomField:
     field.deleted_at = None
     await flush_or_conflict(session)
+    await definitions_changed(session, field.space_id)
     return field

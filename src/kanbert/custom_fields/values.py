@@ -12,12 +12,13 @@ A domain declares its entity type once and calls:
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Date, func, select
+from sqlalchemy import Date, Update, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -28,6 +29,7 @@ from kanbert.kit.context import Caller
 from kanbert.kit.errors import invalid
 from kanbert.kit.query.fields import Field, Kind
 from kanbert.kit.resource import Extension
+from kanbert.spaces.models import Space
 from kanbert.users.models import User
 
 PREFIX = "custom_fields."
@@ -35,24 +37,87 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 
 
+MEMO_KEY = "custom_fields"
+Definitions = dict[EntityType, list[CustomField]]
+# Per database (engine) and space: (custom_fields_version, definitions). Saves every read of an
+# entity with custom fields one statement; the version, read with the token, says when another
+# request or process changed them. The cached rows are detached and only ever read.
+_cache: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, Definitions]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def active_fields(
     session: AsyncSession, caller: Caller, entity_type: EntityType
 ) -> list[CustomField]:
-    """The space's non-archived fields for an entity type, loaded once per request."""
-    key = ("custom_fields", entity_type)
-    if key not in caller.memo:
-        query = (
-            select(CustomField)
-            .where(
-                CustomField.space_id == caller.space_id,
-                CustomField.entity_type == entity_type,
-                CustomField.deleted_at.is_(None),
-            )
-            .order_by(CustomField.created_at, CustomField.id)
-        )
-        caller.memo[key] = list((await session.scalars(query)).all())
-    fields: list[CustomField] = caller.memo[key]
+    """The space's non-archived fields for an entity type. The fields of every entity type are
+    loaded at once (a task list with its projects included needs both; a space has a handful
+    of fields), at most once per request and not at all while the version is unchanged."""
+    if MEMO_KEY not in caller.memo:
+        caller.memo[MEMO_KEY] = await _definitions(session, caller)
+    fields: list[CustomField] = caller.memo[MEMO_KEY][entity_type]
     return fields
+
+
+async def _definitions(session: AsyncSession, caller: Caller) -> Definitions:
+    version = caller.custom_fields_version
+    spaces = _cache.setdefault(session.get_bind(), {})
+    cached = spaces.get(caller.space_id)
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
+    query = (
+        select(CustomField)
+        .where(CustomField.space_id == caller.space_id, CustomField.deleted_at.is_(None))
+        .order_by(CustomField.created_at, CustomField.id)
+    )
+    fields = list(await session.scalars(query))
+    if version is None or _writes_fields(session):
+        return _by_type(fields)
+    # Copies, in no session: the cache outlives this one, and what this request loads or
+    # changes later must not reach the cache.
+    definitions = _by_type([_copy(field) for field in fields])
+    spaces[caller.space_id] = (version, definitions)
+    return definitions
+
+
+def _by_type(fields: list[CustomField]) -> Definitions:
+    by_type: Definitions = {kind: [] for kind in EntityType}
+    for field in fields:
+        by_type[field.entity_type].append(field)
+    return by_type
+
+
+def _copy(field: CustomField) -> CustomField:
+    return CustomField(**{column.key: getattr(field, column.key) for column in _COLUMNS})
+
+
+_COLUMNS = list(inspect(CustomField).column_attrs)
+_CHANGED_KEY = "custom_fields_changed"
+
+
+def _writes_fields(session: AsyncSession) -> bool:
+    """Whether this transaction changed definitions: what it sees may yet roll back."""
+    pending = (*session.new, *session.dirty, *session.deleted)
+    return session.info.get(_CHANGED_KEY, False) or any(
+        isinstance(row, CustomField) for row in pending
+    )
+
+
+async def definitions_changed(session: AsyncSession, space_id: str) -> None:
+    """Call in the transaction that creates, changes, archives or restores a field: every
+    process loads the definitions afresh once it commits."""
+    session.info[_CHANGED_KEY] = True
+    await session.execute(next_version(space_id))
+
+
+def next_version(space_id: str) -> Update:
+    """The statement that tells every process the space's definitions changed (bulk writers
+    such as `kanbert seed` run it themselves)."""
+    return (
+        update(Space)
+        .where(Space.id == space_id)
+        .values(custom_fields_version=Space.custom_fields_version + 1)
+    )
 
 
 def prepare(entity_type: EntityType) -> Callable[[AsyncSession, Caller], Awaitable[None]]:
@@ -66,7 +131,7 @@ def render(
     stored: Mapping[str, Any] | None, entity_type: EntityType, caller: Caller
 ) -> dict[str, Any]:
     """Every active field of the entity type by alias, `null` when unset."""
-    fields: list[CustomField] = caller.memo.get(("custom_fields", entity_type), [])
+    fields: list[CustomField] = caller.memo.get(MEMO_KEY, {}).get(entity_type, [])
     values = stored or {}
     return {field.field_name: values.get(field.id) for field in fields}
 

@@ -174,7 +174,7 @@ async def reloaded(session: AsyncSession, caller: Caller, effort_id: str) -> Eff
         .options(*efforts.load_options({}, caller))
         .execution_options(populate_existing=True)
     )
-    effort = (await session.scalars(query)).one()
+    effort = (await session.scalars(query)).unique().one()
     await prepare_rendering(efforts, {}, session, caller)
     return effort
 

@@ -21,6 +21,8 @@ class Caller:
     timezone: str = "UTC"
     user: Any = None  # the User row, for rendering `whoami`
     now: datetime = field(default_factory=utcnow)
+    # The space's custom field definitions version as the token lookup read it (None: unknown).
+    custom_fields_version: int | None = None
     # Per-request memo for things loaded once and used while rendering (custom field definitions).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 

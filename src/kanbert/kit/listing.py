@@ -300,7 +300,7 @@ async def _fetch(
         query = query.where(keyset_condition(page.keys, page.id_column, cursor.keys, backwards))
     query = query.order_by(*order_by(page.keys, page.id_column, reverse=backwards))
     query = query.limit(size + 1).options(*resource.load_options(tree, page.caller))
-    rows = list((await session.execute(query)).all())
+    rows = list((await session.execute(query)).unique().all())
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

@@ -48,7 +48,7 @@ async def get_one(
     query = query.options(*resource.load_options(tree or {}, caller))
     if for_update:
         query = query.with_for_update()
-    found = (await session.scalars(query.limit(2))).all()
+    found = (await session.scalars(query.limit(2))).unique().all()
     if len(found) != 1:
         raise not_found()
     await prepare_rendering(resource, tree or {}, session, caller)

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kanbert.clients.models import Client, ClientSegment
 from kanbert.comments.models import Comment
 from kanbert.custom_fields.models import CustomField, CustomFieldType, EntityType
+from kanbert.custom_fields.values import next_version
 from kanbert.efforts.models import Effort, EffortKind, EffortType
 from kanbert.lookups.models import Tag
 from kanbert.projects.models import Project, ProjectMember, ProjectStatus, ProjectType, project_tags
@@ -261,6 +262,7 @@ class Seeder:
             deleted_at=None,
         )
         await self.write(table_of(CustomField), [row])
+        await self.connection.execute(next_version(self.space_id))
         return str(row["id"])
 
     # -- people and clients ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from kanbert.clients.models import Client
 from kanbert.clients.resource import client_data, clients
@@ -146,15 +146,16 @@ def _tasks() -> Resource:
 
 
 def _eager() -> tuple[Any, ...]:
-    # Many-to-ones are joined, the attachments collection is loaded by a second statement
-    # (why: `Resource.load_options`).
+    # Joined, the attachments too: a task has few, and a statement of their own per level of
+    # tasks (the page, parent tasks, sub-tasks) made S6 three statements longer
+    # (bench/README.md). Top-level reads of resources call `.unique()` for it.
     return (
         with_space(Task.assignee),
         joinedload(Task.priority_option),
         joinedload(Task.phase).options(joinedload(Phase.phase_type), joinedload(Phase.group)),
         joinedload(Task.milestone).joinedload(Milestone.group),
         joinedload(Task.epic),
-        selectinload(Task.attachements),
+        joinedload(Task.attachements),
     )
 
 

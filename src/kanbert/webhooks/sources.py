@@ -167,7 +167,7 @@ async def _records(
     for loaded in list(session.identity_map.values()):
         if type(loaded) is model and getattr(loaded, "id", None) in wanted:
             session.expire(loaded)
-    return list((await session.scalars(query.where(model.id.in_(ids)))).all())
+    return list((await session.scalars(query.where(model.id.in_(ids)))).unique().all())
 
 
 async def snapshots(
