@@ -22,7 +22,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from kanbert.app import create_app
-from kanbert.kit.ratelimit import REDIS_KEY_PREFIX, MemoryCounter
+from kanbert.kit.ratelimit import REDIS_KEY_PREFIX, MemoryCounter, whole_seconds
 from kanbert.settings import Settings
 
 from live import free_port
@@ -293,3 +293,12 @@ def test_two_server_processes_share_one_limit_through_redis(
     fresh = httpx.get(f"{two_servers[1]}{API}/users", headers=other, timeout=10)
     assert fresh.status_code == 200
     assert fresh.headers["RateLimit-Remaining"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("left", "header"),
+    [(60.000000001, 60), (59.2, 60), (0.2, 1), (0.0, 1), (-0.5, 1), (30.0, 30)],
+)
+def test_reset_is_whole_seconds_within_the_window(left: float, header: int) -> None:
+    # A first request once announced 61: `oldest + 60 - now` came out a hair above 60.
+    assert whole_seconds(left) == header

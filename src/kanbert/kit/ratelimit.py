@@ -55,7 +55,13 @@ class Counter(Protocol):
 
 
 def _seconds_left(oldest: float, now: float) -> int:
-    return max(1, math.ceil(oldest + WINDOW_SECONDS - now))
+    return whole_seconds(oldest + WINDOW_SECONDS - now)
+
+
+def whole_seconds(left: float) -> int:
+    """Seconds until the window frees a request, rounded up, within 1…window: float rounding
+    put `oldest + window - now` a hair above the window on a first request (61)."""
+    return min(WINDOW_SECONDS, max(1, math.ceil(left)))
 
 
 class MemoryCounter:
@@ -141,7 +147,7 @@ class RedisCounter:
             self._resting_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
             log.warning("Rate limits not enforced: Redis is unreachable (%s)", problem)
             return None
-        return Verdict(bool(allowed), max(0, limit - int(count)), max(1, math.ceil(left_ms / 1000)))
+        return Verdict(bool(allowed), max(0, limit - int(count)), whole_seconds(left_ms / 1000))
 
     async def close(self) -> None:
         await self._client.aclose()
