@@ -31,6 +31,7 @@ from kanbert.kit.query.fields import Field, Kind
 from kanbert.kit.resource import Extension
 from kanbert.spaces.models import Space
 from kanbert.users.models import User
+from kanbert.webhooks.capture import CALLER_KEY
 
 PREFIX = "custom_fields."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -61,6 +62,8 @@ async def active_fields(
 
 async def _definitions(session: AsyncSession, caller: Caller) -> Definitions:
     version = caller.custom_fields_version
+    if _writes_fields(session):
+        version = None  # what this transaction sees is neither the cached set nor to be cached
     spaces = _cache.setdefault(session.get_bind(), {})
     cached = spaces.get(caller.space_id)
     if version is not None and cached is not None and cached[0] == version:
@@ -71,7 +74,7 @@ async def _definitions(session: AsyncSession, caller: Caller) -> Definitions:
         .order_by(CustomField.created_at, CustomField.id)
     )
     fields = list(await session.scalars(query))
-    if version is None or _writes_fields(session):
+    if version is None:
         return _by_type(fields)
     # Copies, in no session: the cache outlives this one, and what this request loads or
     # changes later must not reach the cache.
@@ -107,6 +110,9 @@ async def definitions_changed(session: AsyncSession, space_id: str) -> None:
     """Call in the transaction that creates, changes, archives or restores a field: every
     process loads the definitions afresh once it commits."""
     session.info[_CHANGED_KEY] = True
+    caller = session.info.get(CALLER_KEY)
+    if caller is not None:
+        caller.memo.pop(MEMO_KEY, None)  # read again, with this change, if rendered later
     await session.execute(next_version(space_id))
 
 
@@ -116,7 +122,8 @@ def next_version(space_id: str) -> Update:
     return (
         update(Space)
         .where(Space.id == space_id)
-        .values(custom_fields_version=Space.custom_fields_version + 1)
+        # Not a change of the space itself: its updated_at stays.
+        .values(custom_fields_version=Space.custom_fields_version + 1, updated_at=Space.updated_at)
     )
 
 

@@ -188,6 +188,8 @@ class Seeder:
         await self.tasks()
         await self.comments()
         await self.efforts()
+        # Last: it locks the space's row until the seed commits.
+        await self.connection.execute(next_version(self.space_id))
         return self.result
 
     # -- the space's settings -------------------------------------------------------------
@@ -262,7 +264,6 @@ class Seeder:
             deleted_at=None,
         )
         await self.write(table_of(CustomField), [row])
-        await self.connection.execute(next_version(self.space_id))
         return str(row["id"])
 
     # -- people and clients ---------------------------------------------------------------
