@@ -221,3 +221,24 @@ def test_totals_need_the_scopes_of_what_they_count(space: Space) -> None:
     tasks_only = space.token(["task-management:read"]).get(f"/projects/{project}", params=computed)
     assert tasks_only.json()["computed_fields"]["tasks_total"] == 1
     assert tasks_only.json()["computed_fields"]["hours_logged"] is None
+
+
+def test_projects_tied_on_a_fractional_total_are_each_listed_once(space: Space) -> None:
+    client = _made(space.api.post("/clients", json={"name": "Acme"}))
+    made = set()
+    for n in range(4):
+        body = {"title": f"P{n}", "shortcode": f"TIE{n}", "client_id": client}
+        project = _made(space.api.post("/projects", json=body))
+        made.add(project)
+        for hours in ("0.1", "0.2"):  # 0.30000000000000004 summed as floats
+            add_task(space.world, project, estimated_hours=Decimal(hours))
+    for sort in ("computed_fields.hours_estimated", "-computed_fields.hours_estimated"):
+        seen: list[str] = []
+        params: dict[str, Any] = {"sort": sort, "page[size]": 1}
+        for _ in range(len(made) + 2):  # bounded: a broken cursor must fail, not loop
+            page = space.api.get("/projects", params=params).json()
+            seen.extend(row["id"] for row in page["data"])
+            if page["meta"]["next_cursor"] is None:
+                break
+            params["page[cursor]"] = page["meta"]["next_cursor"]
+        assert sorted(seen) == sorted(made), sort

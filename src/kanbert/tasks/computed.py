@@ -35,7 +35,10 @@ def tasks_open(link: ColumnElement[bool], caller: Caller) -> Any:
 
 
 def hours_estimated(link: ColumnElement[bool], caller: Caller) -> Any:
-    total = func.coalesce(func.sum(Task.estimated_hours), 0)
+    # Rounded to the stored precision in SQL: SQLite sums floats (0.1 + 0.2 =
+    # 0.30000000000000004), a cursor keeps the shown 0.30, and rows tied on such a total never
+    # equalled it: ascending pages repeated them forever.
+    total = func.round(func.coalesce(func.sum(Task.estimated_hours), 0), 2)
     return select(total).where(_counted(link, caller)).scalar_subquery()
 
 
