@@ -99,11 +99,10 @@ _CHANGED_KEY = "custom_fields_changed"
 
 
 def _writes_fields(session: AsyncSession) -> bool:
-    """Whether this transaction changed definitions: what it sees may yet roll back."""
-    pending = (*session.new, *session.dirty, *session.deleted)
-    return session.info.get(_CHANGED_KEY, False) or any(
-        isinstance(row, CustomField) for row in pending
-    )
+    """Whether this transaction changed definitions (every writer says so through
+    `definitions_changed`): what it sees may yet roll back."""
+    changed: bool = session.info.get(_CHANGED_KEY, False)
+    return changed
 
 
 async def definitions_changed(session: AsyncSession, space_id: str) -> None:
